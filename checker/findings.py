@@ -1,0 +1,89 @@
+"""Findings and per-unit results: the immutable output of checking one unit against a pack."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+SEVERITY_ORDER = ("高", "中", "低")
+SEVERITY_WEIGHT = {"高": 3, "中": 2, "低": 1}
+
+# Checklist states of one rule for one unit (interface.md `checks`)
+FIRED = "fired"
+PASSED = "passed"
+NOT_APPLICABLE = "not_applicable"
+MISSING_DATA = "missing_data"
+CHECK_LABELS = {FIRED: "发现问题", PASSED: "未发现问题", NOT_APPLICABLE: "不适用", MISSING_DATA: "数据缺失"}
+
+
+def fingerprint(rule: str, unit: str, evidence_keys: list[str] | tuple[str, ...]) -> str:
+    """A stable hash of rule + unit + evidence keys (order-independent), 16 hex digits."""
+    payload = json.dumps([rule, unit, sorted(evidence_keys)], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem the checker found in one unit (per item for per-item rules)."""
+
+    rule: str
+    unit: str
+    period: str                    # "YYYY-MM-DD/YYYY-MM-DD"
+    severity: str
+    title: str
+    tags: tuple[str, ...]
+    refs: tuple[str, ...]
+    message: str
+    remedy: str
+    evidence: tuple[Mapping[str, Any], ...]
+    deadline: str                  # ISO date: as-of + the severity's deadline_days
+    fingerprint: str
+    item: str | None = None        # the item key for per-item rules (records.md "Item keys")
+    composite: bool = False
+    status: str = "open"           # "open" | "waived"
+    waiver: Mapping[str, Any] | None = None
+    source: str = "rule"           # "rule" | "manual" (auditor-entered, later issue)
+
+    @property
+    def evidence_keys(self) -> tuple[str, ...]:
+        """The keys of the evidence items (what the fingerprint is made of)."""
+        return tuple(str(e.get("key")) for e in self.evidence if e.get("key") is not None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The finding as findings.json shows it."""
+        out: dict[str, Any] = {
+            "rule": self.rule, "unit": self.unit, "period": self.period, "severity": self.severity,
+            "title": self.title, "tags": list(self.tags), "refs": list(self.refs), "message": self.message,
+            "evidence": [dict(e) for e in self.evidence], "remedy": self.remedy, "deadline": self.deadline,
+            "status": self.status, "fingerprint": self.fingerprint, "item": self.item,
+            "composite": self.composite, "source": self.source,
+        }
+        if self.waiver is not None:
+            out["waiver"] = dict(self.waiver)
+        return out
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """Everything the check of one unit produced: its findings and the checklist of every rule."""
+
+    unit: str
+    name: str
+    parent: str | None
+    org_type: str | None
+    period: str
+    source: str
+    findings: tuple[Finding, ...]
+    checks: Mapping[str, str]      # rule id -> fired | passed | not_applicable | missing_data
+    status: str = "checked"        # "checked" | "invalid"
+    problems: tuple[str, ...] = field(default_factory=tuple)   # for invalid units: the validation errors
+
+    def to_json(self) -> dict[str, Any]:
+        """The unit entry of findings.json."""
+        out: dict[str, Any] = {"unit": self.unit, "name": self.name, "parent": self.parent,
+                               "org_type": self.org_type, "period": self.period, "source": self.source,
+                               "status": self.status, "checks": dict(self.checks)}
+        if self.problems:
+            out["problems"] = list(self.problems)
+        return out
