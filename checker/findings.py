@@ -87,3 +87,34 @@ class UnitResult:
         if self.problems:
             out["problems"] = list(self.problems)
         return out
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """What reports need to know about a rule (its text comes from the pack, never from code)."""
+
+    id: str
+    title: str
+    severity: str
+    tags: tuple[str, ...]
+    refs: tuple[str, ...]
+    composite: bool = False
+    remedy: str = ""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Facts about one run, for findings.json and the report headers."""
+
+    tool_version: str
+    pack_id: str
+    pack_title: str
+    pack_version: str
+    started: str                   # ISO timestamp
+    as_of: str                     # ISO date deadlines count from
+    params: Mapping[str, Any]
+    units_checked: int
+    units_failed_validation: int
+    inputs: tuple[str, ...] = ()
+    issuer: str | None = None      # --issuer: the issuing body shown in notice headers
+    doc_no: str | None = None      # --doc-no pattern; `{n}` numbers notices in unit order
