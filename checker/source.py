@@ -229,6 +229,8 @@ def load_yaml(text: str, path: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or exc.context or "无法解析"
+        if "mapping values are not allowed" in what:
+            what += "（值中含有“: ”时，请给整个值加引号，或改用 > 多行写法）"
         raise InputError(f"YAML 语法错误：{path}", [_problem(path, line, col, "yaml-syntax", f"YAML 语法错误：{what}")]) from None
     except (yaml.YAMLError, ConstructorError, RecursionError, ValueError, OverflowError) as exc:
         raise InputError(f"YAML 文件有误：{path}", [_problem(path, 1, 1, "yaml-syntax", f"YAML 无法解析：{exc}")]) from None
@@ -413,40 +415,70 @@ def key_span_of(container: Any, key: Any) -> Span | None:
 def offset_position(text: str, span: Span, offset: int) -> tuple[int, int]:
     """Map a character offset inside a scalar's value to the 1-based line:col of the file.
 
-    Exact for plain, quoted (without escapes) and block (`|`, `>`) scalars: the value's characters
-    are found again in the raw text in order, skipping indentation, quotes and folded line breaks.
+    Exact for every non-blank character of plain, single- and double-quoted (escapes included) and
+    block (`|`, `>`) YAML scalars and of JSON strings; a blank produced by folding a line break maps
+    to the nearest blank of the source. An offset at or past the end maps just after the last character.
     """
-    raw = text[span.start:span.end]
-    if not raw:
-        return span.line, span.col
-    i = 0
-    if span.style in ("|", ">"):
-        nl = raw.find("\n")
+    end = span.end
+    i = span.start
+    style = span.style
+    if style is None and text.startswith('"', i):
+        style = '"'                      # a JSON string literal
+    if style in ("|", ">"):
+        nl = text.find("\n", i, end)
         if nl < 0:
             return span.line, span.col
         i = nl + 1
-    elif span.style in ("'", '"'):
-        i = 1
-    remaining = offset
-    line_start_skip = True
-    while i < len(raw):
-        ch = raw[i]
-        if ch == "\n":
-            line_start_skip = True
-            i += 1
-            continue
-        if line_start_skip and ch in " \t":
-            i += 1
-            continue
-        line_start_skip = False
-        if remaining == 0:
-            break
-        remaining -= 1
+    elif style in ("'", '"'):
         i += 1
-        # a folded line break counts as one character of the value (a space or newline)
-        if i < len(raw) and raw[i] == "\n" and remaining > 0:
-            remaining -= 1
-    absolute = span.start + min(i, len(raw))
-    line = text.count("\n", 0, absolute) + 1
-    col = absolute - (text.rfind("\n", 0, absolute) + 1) + 1
+        end -= 1                         # the closing quote
+    value = _scalar_value(text[span.start:span.end])
+    if value is None:                    # cannot re-read the scalar: fall back to its start
+        return span.line, span.col
+    after = i                            # where the source continues after the last matched character
+    for k in range(min(offset, len(value))):
+        after = _match_char(text, after, end, value[k], style)[1]
+    if offset < len(value):
+        return _line_col(text, _match_char(text, after, end, value[offset], style)[0])
+    return _line_col(text, after)
+
+
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+def _scalar_value(raw: str) -> str | None:
+    """The value of one scalar's source text, read again on its own (all scalars as strings)."""
+    try:
+        node = yaml.compose(raw, Loader=yaml.BaseLoader)
+    except yaml.YAMLError:
+        return None
+    return node.value if isinstance(node, ScalarNode) else None
+
+
+def _match_char(text: str, i: int, end: int, char: str, style: str | None) -> tuple[int, int]:
+    """Find where the value character `char` comes from, scanning the source from `i`: (start, next)."""
+    while i < end:
+        ch = text[i]
+        if style == '"' and ch == "\\":
+            esc = text[i + 1:i + 2]
+            if esc in ("\n", "\r"):    # an escaped line break joins the lines without a character
+                i += 2
+                while i < end and text[i] in " \t\r\n":
+                    i += 1
+                continue
+            return i, i + 2 + _HEX_ESCAPES.get(esc, 0)
+        if style == "'" and ch == "'" and text.startswith("''", i):
+            return i, i + 2
+        if ch == char:
+            return i, i + 1
+        if ch in " \t\r\n":           # indentation, folded line breaks, stripped trailing blanks
+            i += 1
+            continue
+        return i, i + 1                  # not expected for a well-formed scalar: keep moving
+    return end, end
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
     return line, col

@@ -1,0 +1,257 @@
+"""The `pbcheck` command line (Click + Rich). Messages to users are Chinese; no traceback for input errors."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import EXIT_INTERNAL, EXIT_INPUT, PbcheckError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def _print_error(exc: PbcheckError) -> None:
+    lines = exc.lines()
+    err_console.print(f"[bold red]错误：[/]{lines[0]}", markup=True, soft_wrap=True)
+    for line in lines[1:]:
+        err_console.print(line, markup=False, soft_wrap=True)
+
+
+def handle_errors(func: Callable[..., int | None]) -> Callable[..., None]:
+    """Turn pbcheck errors into messages and exit codes; internal errors show a traceback only on request."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            code = func(*args, **kwargs)
+        except PbcheckError as exc:
+            _print_error(exc)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            err_console.print("已中断，未完成的输出文件没有写入。")
+            sys.exit(130)
+        except Exception as exc:  # a bug in pbcheck, not the user's input
+            err_console.print(f"[bold red]内部错误：[/]{type(exc).__name__}: {exc}", soft_wrap=True)
+            if os.environ.get("PBCHECK_DEBUG"):
+                err_console.print(traceback.format_exc(), markup=False)
+            else:
+                err_console.print("这是 pbcheck 的缺陷，不是输入的问题。设置环境变量 PBCHECK_DEBUG=1 可显示详细信息，请报告给维护者。")
+            sys.exit(EXIT_INTERNAL)
+        sys.exit(code or 0)
+    return wrapper
+
+
+def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"应为日期 YYYY-MM-DD，实际为 {value!r}") from None
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="pbcheck", message="%(prog)s %(version)s")
+def cli() -> None:
+    """pbcheck：国有企业基层党建与生产经营融合检查工具（rules-based compliance checker）。
+
+    \b
+    常用命令：
+      pbcheck demo                      用内置示例跑一遍，生成全部输出
+      pbcheck run 记录文件或目录…        检查单位记录，生成 findings.json、整改通知书等
+      pbcheck validate 规则包目录…       检查规则包（语法、表达式、字段名、模板）
+      pbcheck test 规则包目录…           运行规则包自带的测试用例
+    """
+
+
+def _run_options(func: Callable) -> Callable:
+    options = [
+        click.option("--pack", "pack", metavar="P", help="规则包目录或内置规则包 id（默认：party-business-integration）"),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("pbcheck-out"),
+                     show_default=True, help="输出目录"),
+        click.option("--format", "formats", multiple=True, metavar="F",
+                     help="输出格式，可重复：html md docx pdf summary xlsx csv sarif junit（默认 html md summary xlsx）"),
+        click.option("--param", "params", multiple=True, metavar="k=v", help="覆盖规则包参数，如 --param min_attendance=0.9"),
+        click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="整改时限的起算日期（默认今天）"),
+        click.option("--issuer", help="发文机关（整改通知书版头）"),
+        click.option("--doc-no", "doc_no", metavar="PATTERN", help="文号模板，{n} 按单位顺序编号，如 “党建审〔2026〕{n}号”"),
+        click.option("--fail-on", "fail_on", type=click.Choice(["高", "中", "低", "never"]), default="高", show_default=True,
+                     help="存在该等级及以上的问题时退出码为 1"),
+        click.option("--keep-going", is_flag=True, help="有无效记录时仍检查其余单位并写出全部输出（退出码仍为 2）"),
+        click.option("--templates", type=click.Path(file_okay=False, path_type=Path), help="自定义报告模板目录（优先于内置模板）"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _report_run(outcome, out_dir: Path) -> None:
+    from .run import problems_of
+    if outcome.invalid:
+        problems = problems_of(outcome.invalid)
+        err_console.print(f"[bold red]记录有误：[/]{len(outcome.invalid)} 个单位未通过校验，共 {len(problems)} 处问题", soft_wrap=True)
+        for p in problems:
+            err_console.print(str(p), markup=False, soft_wrap=True)
+        if not outcome.outputs_written:
+            err_console.print("未生成检查结果（修正记录后重试，或加 --keep-going 先检查其余单位）。")
+            return
+    findings = [f for r in outcome.results for f in r.findings]
+    open_ = [f for f in findings if f.status == "open"]
+    by_sev = {s: sum(1 for f in open_ if f.severity == s) for s in ("高", "中", "低")}
+    units_with = sum(1 for r in outcome.results if any(f.status == "open" for f in r.findings))
+    console.print(f"已检查 {len(outcome.results)} 个单位，{units_with} 个单位发现问题，共 {len(open_)} 条"
+                  f"（高 {by_sev['高']}，中 {by_sev['中']}，低 {by_sev['低']}）。")
+    console.print(f"输出目录：{out_dir}")
+    shown = sorted({str(p.relative_to(out_dir)).split("/")[0] for p in outcome.written})
+    for name in shown:
+        console.print(f"  {out_dir / name}")
+
+
+@cli.command("run", context_settings=CONTEXT)
+@click.argument("records", nargs=-1, required=True, metavar="RECORDS…")
+@_run_options
+@handle_errors
+def run_cmd(records: tuple[str, ...], **kwargs: Any) -> int:
+    """检查单位记录（YAML/JSON 文件或目录），写出 findings.json 和所选格式的报告。"""
+    from .run import RunOptions, execute
+    options = RunOptions(inputs=records, **kwargs)
+    outcome = execute(options)
+    _report_run(outcome, options.out_dir)
+    return outcome.exit_code
+
+
+@cli.command("demo", context_settings=CONTEXT)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("pbcheck-out"),
+              show_default=True, help="输出目录")
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="整改时限的起算日期（默认今天）")
+@handle_errors
+def demo_cmd(out_dir: Path, as_of: dt.date | None) -> int:
+    """用内置示例记录运行默认规则包，写出全部输出并显示位置（发现问题是预期的，退出码为 0）。"""
+    from .resources import resource_dir
+    from .run import FORMATS, RunOptions, execute
+    examples = resource_dir("examples") / "records"
+    options = RunOptions(inputs=[str(examples)], out_dir=out_dir, formats=list(FORMATS), as_of=as_of,
+                         issuer="华东能源集团党委巡察办", doc_no="党建审〔2026〕{n}号", fail_on="never")
+    outcome = execute(options)
+    _report_run(outcome, out_dir)
+    return outcome.exit_code
+
+
+@cli.command("validate", context_settings=CONTEXT)
+@click.argument("packs", nargs=-1, metavar="PACK…")
+@handle_errors
+def validate_cmd(packs: tuple[str, ...]) -> int:
+    """检查规则包：YAML、结构、表达式、字段名、参数、重复编号、模板；每个问题一行 file:line:col: code message。"""
+    from .compiler import compile_pack
+    from .pack import load_pack
+    failed = 0
+    for ref in packs or (None,):
+        try:
+            pack = load_pack(ref)
+            compiled = compile_pack(pack)
+        except PbcheckError as exc:
+            failed += 1
+            for p in exc.problems or []:
+                console.print(str(p), markup=False, soft_wrap=True)
+            if not exc.problems:
+                console.print(str(exc), markup=False, soft_wrap=True)
+            continue
+        console.print(f"{pack.id} {pack.version}：{len(compiled.rules)} 条规则，未发现问题。", markup=False)
+    return EXIT_INPUT if failed else 0
+
+
+@cli.command("test", context_settings=CONTEXT)
+@click.argument("packs", nargs=-1, metavar="PACK…")
+@click.option("--rule", "rules", multiple=True, metavar="ID", help="只运行这些规则的用例")
+@click.option("-q", "--quiet", is_flag=True, help="只显示失败的用例")
+@handle_errors
+def test_cmd(packs: tuple[str, ...], rules: tuple[str, ...], quiet: bool) -> int:
+    """运行规则包自带的测试用例，逐条显示 PASS/FAIL；失败时显示期望与实际。"""
+    from .pack import load_pack
+    from .testing import PackTester, coverage_problems
+    failures = 0
+    total = 0
+    for ref in packs or (None,):
+        pack = load_pack(ref)
+        tester = PackTester(pack)
+        for result in tester.run(set(rules) or None):
+            total += 1
+            if result.passed:
+                if not quiet:
+                    console.print(f"[green]PASS[/] {result.test_id}")
+                continue
+            failures += 1
+            console.print(f"[bold red]FAIL[/] {result.test_id}  ({result.case.location})", soft_wrap=True)
+            for line in result.failures:
+                console.print(f"     {line}", markup=False, soft_wrap=True)
+        for line in coverage_problems(pack):
+            failures += 1
+            console.print(f"[bold red]FAIL[/] {pack.id}: {line}", soft_wrap=True)
+    console.print(f"{total - failures if failures <= total else 0} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+@cli.command("check-records", context_settings=CONTEXT)
+@click.argument("records", nargs=-1, required=True, metavar="RECORDS…")
+@handle_errors
+def check_records_cmd(records: tuple[str, ...]) -> int:
+    """只校验单位记录（不运行规则），列出全部问题。"""
+    from .records import InvalidUnit, load_units
+    valid = 0
+    problems = []
+    for unit in load_units(records):
+        if isinstance(unit, InvalidUnit):
+            problems.extend(unit.problems)
+        else:
+            valid += 1
+    for p in problems:
+        err_console.print(str(p), markup=False, soft_wrap=True)
+    if problems:
+        err_console.print(f"[bold red]{len(problems)} 处问题[/]；{valid} 个单位有效。")
+        return EXIT_INPUT
+    console.print(f"{valid} 个单位记录全部有效。")
+    return 0
+
+
+@cli.command("schema", context_settings=CONTEXT)
+@handle_errors
+def schema_cmd() -> int:
+    """输出单位记录的 JSON Schema（由校验所用的同一份定义生成）。"""
+    from .jsonschema_export import records_json_schema
+    click.echo(json.dumps(records_json_schema(), ensure_ascii=False, indent=2))
+    return 0
+
+
+@cli.command("rules", context_settings=CONTEXT)
+@click.option("--pack", "pack_ref", metavar="P", help="规则包目录或 id")
+@handle_errors
+def rules_cmd(pack_ref: str | None) -> int:
+    """列出规则包中的规则：编号、名称、严重程度、标签。"""
+    from .pack import load_pack
+    pack = load_pack(pack_ref)
+    table = Table(title=f"{pack.title}（{pack.id} {pack.version}）")
+    for column in ("编号", "名称", "严重程度", "标签", "状态"):
+        table.add_column(column)
+    for rule in pack.rules.values():
+        tags = "、".join(rule.tags) if rule.tags else ("综合诊断" if rule.composite else "")
+        table.add_row(rule.id, rule.title, rule.severity, tags, "启用" if rule.enabled else "停用")
+    console.print(table)
+    return 0
+
+
+def main() -> None:
+    """Entry point of the `pbcheck` command."""
+    cli(prog_name="pbcheck")

@@ -1,0 +1,488 @@
+"""Compiling a loaded pack: parse and type-check every expression, split each condition into
+Python-computed atoms and a boolean skeleton, and emit the durable-rules JSON ruleset.
+
+How a condition is split (packs.md "The checker compiles each condition once per run"):
+- `and` / `or` / `not` form the skeleton; it becomes `$and` / `$or` in the engine (negations are
+  pushed down to the atoms).
+- A comparison `a OP b` of scalars is an atom whose operands `a` and `b` (aggregates, helpers,
+  arithmetic, paths) are computed in Python as indicator values; the engine compares them. Dates
+  are asserted as day numbers, booleans as 0/1. When an operand is null the comparison's outcome
+  is fixed by the null rules and sent as a flag (`k`), so the engine never sees a null.
+- Everything else that yields true/false (`in`, null tests, `any(…)`, `fired(…)`, a boolean field)
+  is an atom computed in Python and asserted as 0/1.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+from jinja2 import meta as jinja_meta
+from jinja2 import nodes as jnodes
+
+from . import render, schema as S
+from .errors import Location, PackError, ParameterError, Problem, TemplateError
+from .expr import types as T
+from .expr.nodes import BoolOp, Compare, Expr, Literal, Unary
+from .expr.parser import ExprSyntaxError, parse
+from .pack import Pack, Part, RuleSpec, Text, check_param_value
+
+MAX_ALPHA_TESTS = 60          # durable-rules refuses > 64 alpha tests in one node (error 303)
+MAX_ATOMS = 40
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiled structures
+
+@dataclass(frozen=True)
+class Atom:
+    """A leaf of a condition: a scalar comparison (`cmp`) or a Python-computed predicate (`pred`)."""
+
+    index: int
+    kind: str                      # "cmp" | "pred"
+    node: Expr
+    op: str | None = None
+    left: Expr | None = None
+    right: Expr | None = None
+    literal: Any = None            # the right operand when it is a literal (kept in the rule, not the fact)
+    has_literal: bool = False
+
+
+@dataclass(frozen=True)
+class Skel:
+    """A node of the boolean skeleton: ("and"|"or", children), ("not", child) or ("atom", index)."""
+
+    op: str
+    children: tuple["Skel", ...] = ()
+    atom: int = -1
+
+
+@dataclass
+class CompiledPart:
+    """One part of a rule, ready to evaluate: its list to walk, its atoms and skeleton, its message."""
+
+    index: int
+    for_each: Expr | None
+    for_each_text: str | None
+    item_type: Any
+    atoms: list[Atom]
+    skeleton: Skel
+    when: Expr
+    when_text: str
+    message: Any                   # jinja2.Template or None (then the rule's message is used)
+    message_text: Text | None
+    durable: dict
+
+
+@dataclass
+class CompiledRule:
+    """A rule with its expressions compiled."""
+
+    spec: RuleSpec
+    applies: Expr | None
+    values: list[tuple[str, Expr]]
+    parts: list[CompiledPart]
+    message: Any
+    remedy: Any
+    refs_used: list[tuple[str, Any]] = field(default_factory=list)   # composite references, for evidence
+    dynamic_ref: bool = False      # uses fired(item.rule)-style references
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+@dataclass
+class CompiledPack:
+    """A pack compiled for one run: parameters resolved, rules compiled, durable ruleset built."""
+
+    pack: Pack
+    params: dict[str, Any]
+    param_sources: dict[str, str]
+    constants: dict[str, Any]
+    rules: list[CompiledRule]
+    ruleset: dict
+
+    def rule(self, rule_id: str) -> CompiledRule:
+        """The compiled rule `rule_id`."""
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling
+
+RULESET = "pbcheck"
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self.seen: set[tuple] = set()
+
+    def add(self, location: Location, code: str, message: str) -> None:
+        key = (location.file, location.line, location.col, code, message)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.items.append(Problem(location, code, message))
+
+
+def resolve_params(pack: Pack, overrides: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Parameter values for a run: pack defaults (parents first), then `--param` overrides."""
+    values = {name: decl.default for name, decl in pack.parameters.items()}
+    sources = {name: f"规则包 {decl.origin}" for name, decl in pack.parameters.items()}
+    for name, value in (overrides or {}).items():
+        decl = pack.parameters.get(name)
+        if decl is None:
+            raise ParameterError(f"未知参数 {name}", [Problem(None, "unknown-parameter", f"规则包没有参数 {name}")])
+        checked, error = check_param_value(decl, value)
+        if error:
+            raise ParameterError(error, [Problem(None, "bad-parameter", error)])
+        values[name] = checked
+        sources[name] = "命令行 --param"
+    return values, sources
+
+
+def compile_pack(pack: Pack, overrides: dict[str, Any] | None = None) -> CompiledPack:
+    """Compile every enabled rule of `pack`; raise PackError listing every problem found."""
+    params, sources = resolve_params(pack, overrides)
+    constants = dict(T.BUILTIN_CONSTANTS)
+    constants.update(pack.constants)
+    problems = _Problems()
+    compiled: list[CompiledRule] = []
+    all_ids = set(pack.rules)
+    for spec in pack.rules.values():
+        rule = _compile_rule(spec, pack, constants, problems, all_ids)
+        if rule is not None and spec.enabled:
+            compiled.append(rule)
+    if problems.items:
+        raise PackError(f"规则包 {pack.id} 有 {len(problems.items)} 处错误", problems.items)
+    ruleset = build_ruleset(compiled)
+    return CompiledPack(pack, params, sources, constants, compiled, ruleset)
+
+
+def _param_scope_type(pack: Pack) -> T.MapT:
+    fields = []
+    for name, decl in pack.parameters.items():
+        if decl.type == "list":
+            fields.append((name, T.literal_type(decl.default)))
+        else:
+            fields.append((name, T.PARAM_TYPES[decl.type]))
+    return T.MapT("参数", tuple(fields))
+
+
+def _constants_types(constants: dict[str, Any]) -> dict[str, Any]:
+    return {name: T.literal_type(value) for name, value in constants.items()}
+
+
+def _parse(text: Text, problems: _Problems) -> Expr | None:
+    try:
+        return parse(text.value)
+    except ExprSyntaxError as exc:
+        problems.add(text.location(exc.pos), "syntax-error", f"表达式语法错误：{exc}")
+        return None
+
+
+def _typecheck(node: Expr, text: Text, scope: T.Scope, problems: _Problems, condition: bool) -> tuple[Any, T.Checker]:
+    checker = T.Checker(scope)
+    if condition:
+        checker.check_condition(node)
+        result = T.BOOL
+    else:
+        result = checker.check(node)
+    for p in checker.problems:
+        problems.add(text.location(p.pos), p.code, p.message)
+    return result, checker
+
+
+def _compile_rule(spec: RuleSpec, pack: Pack, constants: dict[str, Any], problems: _Problems,
+                  all_ids: set[str]) -> CompiledRule | None:
+    before = len(problems.items)
+    const_types = _constants_types(constants)
+    roots: dict[str, Any] = {"unit": T.RecT(S.UNIT), "params": _param_scope_type(pack), "period": T.PERIOD_TYPE}
+    base_scope = T.Scope(dict(roots), T.RecT(S.UNIT), const_types, composite=spec.composite)
+
+    applies = None
+    if spec.applies is not None:
+        applies = _parse(spec.applies, problems)
+        if applies is not None:
+            _typecheck(applies, spec.applies, base_scope, problems, condition=True)
+
+    refs_used: list[tuple[str, Any]] = []
+    dynamic = False
+    parts: list[CompiledPart] = []
+    part_scopes: list[tuple[T.Scope, bool]] = []
+    parsed_values = {name: _parse(text, problems) for name, text in spec.values.items()}
+    values_exprs = [(name, node) for name, node in parsed_values.items() if node is not None]
+
+    for index, part in enumerate(spec.parts):
+        scope = T.Scope(dict(roots), T.RecT(S.UNIT), const_types, composite=spec.composite)
+        item_type = None
+        for_each = None
+        if part.for_each is not None:
+            for_each = _parse(part.for_each, problems)
+            if for_each is not None:
+                t, _ = _typecheck(for_each, part.for_each, scope, problems, condition=False)
+                if t is not None:
+                    if not isinstance(t, T.CollT) or not isinstance(t.value, (T.RecT, T.MapT)):
+                        problems.add(part.for_each.location(), "bad-for-each",
+                                     f"for_each 应为记录列表（如 meetings、meetings.decisions、similar_pairs(…)），实际为{T.describe(t)}")
+                    else:
+                        item_type = t.value
+                        scope.roots["item"] = t.value
+                        if t.parent is not None:
+                            scope.roots["parent"] = t.parent
+        # values are typed in each part's scope (they may use `item`)
+        value_types = []
+        for name, text in spec.values.items():
+            node = parsed_values.get(name)
+            if node is None:
+                continue
+            scope.roots["values"] = T.MapT("values", tuple(value_types))
+            vt, _ = _typecheck(node, text, scope, problems, condition=False)
+            value_types.append((name, vt if vt is not None else T.ANY))
+        scope.roots["values"] = T.MapT("values", tuple(value_types))
+
+        when = _parse(part.when, problems)
+        if when is None:
+            continue
+        _, checker = _typecheck(when, part.when, scope, problems, condition=True)
+        for kind, value, pos in checker.used_rule_refs:
+            if kind == "dynamic":
+                dynamic = True
+                continue
+            if kind == "id" and value not in all_ids:
+                problems.add(part.when.location(pos), "unknown-rule", f"规则 {value} 不存在")
+            refs_used.append((kind, value))
+        if spec.composite:
+            _check_monotonic(when, part.when, problems)
+        elif checker.used_rule_refs:
+            problems.add(part.when.location(), "composite-only", "引用其他规则结果的条件只能用于 composite: true 的规则")
+        atoms: list[Atom] = []
+        skeleton = _skeleton(when, atoms)
+        if len(atoms) > MAX_ATOMS:
+            problems.add(part.when.location(), "engine-limit", f"条件过于复杂：{len(atoms)} 个比较，上限 {MAX_ATOMS}")
+        message = None
+        if part.message is not None:
+            message = _compile_template(part.message, problems, scope)
+        durable = _durable_condition(skeleton, atoms)
+        tests = _count_tests(durable)
+        if tests > MAX_ALPHA_TESTS:
+            problems.add(part.when.location(), "engine-limit",
+                         f"条件编译后有 {tests} 个测试，超过规则引擎单节点上限 {MAX_ALPHA_TESTS}，请拆分为 checks 的多个部分")
+        part_scopes.append((scope, part.message is None))
+        parts.append(CompiledPart(index, for_each, part.for_each.value if part.for_each else None, item_type, atoms,
+                                  skeleton, when, part.when.value, message, part.message, durable))
+
+    # The rule-level message/remedy must make sense in every part that uses them.
+    message = remedy = None
+    for part_scope, uses_rule_message in part_scopes or [(T.Scope(dict(roots), T.RecT(S.UNIT), const_types), True)]:
+        if spec.message and uses_rule_message:
+            message = _compile_template(spec.message, problems, part_scope)
+        if spec.remedy:
+            remedy = _compile_template(spec.remedy, problems, part_scope)
+    for test in spec.tests:
+        for rid in test.also + test.not_also:
+            if rid not in all_ids:
+                problems.add(test.location, "unknown-rule", f"测试 {spec.id}/{test.name} 的 also/not_also 引用了不存在的规则 {rid}")
+        for name in test.params:
+            if name not in pack.parameters:
+                problems.add(test.location, "unknown-parameter", f"测试 {spec.id}/{test.name} 的 params 中没有参数 {name}")
+    if len(problems.items) > before:
+        return None
+    return CompiledRule(spec, applies, values_exprs, parts, message, remedy, refs_used, dynamic)
+
+
+def _check_monotonic(node: Expr, text: Text, problems: _Problems, negated: bool = False) -> None:
+    """Composite conditions may only grow true as findings arrive (they are chained, not re-checked)."""
+    from .expr.nodes import Call
+    if isinstance(node, BoolOp):
+        for o in node.operands:
+            _check_monotonic(o, text, problems, negated)
+        return
+    if isinstance(node, Unary) and node.op == "not":
+        _check_monotonic(node.operand, text, problems, not negated)
+        return
+    calls = list(_calls(node, {"distinct_rules", "fired", "fired_any"}))
+    if not calls:
+        return
+    ok = not negated
+    if isinstance(node, Compare):
+        left_is = isinstance(node.left, Call) and node.left.func == "distinct_rules"
+        right_is = isinstance(node.right, Call) and node.right.func == "distinct_rules"
+        ok = ok and ((left_is and node.op in (">=", ">")) or (right_is and node.op in ("<=", "<")))
+    elif not isinstance(node, Call):
+        ok = False
+    if not ok:
+        problems.add(text.location(node.pos), "non-monotonic",
+                     "综合诊断的条件须随发现增多而成立：distinct_rules(…) 只能用 >= 或 > 与数值比较，fired/fired_any 不能取反")
+
+
+def _calls(node: Any, names: set[str]):
+    from .expr.nodes import Call
+    if isinstance(node, Call):
+        if node.func in names:
+            yield node
+        for a in node.args:
+            yield from _calls(a, names)
+        for _, v, _ in node.kwargs:
+            yield from _calls(v, names)
+    elif hasattr(node, "__dataclass_fields__"):
+        for name in node.__dataclass_fields__:
+            child = getattr(node, name)
+            if isinstance(child, tuple):
+                for c in child:
+                    if hasattr(c, "__dataclass_fields__"):
+                        yield from _calls(c, names)
+            elif hasattr(child, "__dataclass_fields__"):
+                yield from _calls(child, names)
+
+
+# ---------------------------------------------------------------------------------------------
+# Skeleton and atoms
+
+_SCALAR_CMP = ("==", "!=", "<", "<=", ">", ">=")
+
+
+def _skeleton(node: Expr, atoms: list[Atom]) -> Skel:
+    if isinstance(node, BoolOp):
+        return Skel(node.op, tuple(_skeleton(o, atoms) for o in node.operands))
+    if isinstance(node, Unary) and node.op == "not":
+        return Skel("not", (_skeleton(node.operand, atoms),))
+    index = len(atoms)
+    if isinstance(node, Compare) and node.op in _SCALAR_CMP and not _is_null(node.left) and not _is_null(node.right):
+        lit = isinstance(node.right, Literal)
+        atoms.append(Atom(index, "cmp", node, node.op, node.left, node.right, node.right.value if lit else None, lit))
+    else:
+        atoms.append(Atom(index, "pred", node))
+    return Skel("atom", atom=index)
+
+
+def _is_null(node: Expr) -> bool:
+    return isinstance(node, Literal) and node.value is None
+
+
+_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+_NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+
+
+def engine_value(value: Any) -> Any:
+    """A Python value as the engine sees it: dates as day numbers, booleans as 0/1."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dt.date):
+        return value.toordinal()
+    return value
+
+
+def _cmp_json(atom: Atom, op: str) -> dict:
+    left = f"l{atom.index}"
+    right: Any = engine_value(atom.literal) if atom.has_literal else {"$m": f"r{atom.index}"}
+    if op == "==":
+        return {left: right}
+    return {_OPS[op]: {left: right}}
+
+
+def _durable_condition(skel: Skel, atoms: list[Atom], negated: bool = False) -> dict:
+    if skel.op == "not":
+        return _durable_condition(skel.children[0], atoms, not negated)
+    if skel.op in ("and", "or"):
+        op = skel.op
+        if negated:
+            op = "or" if op == "and" else "and"
+        children = [_durable_condition(c, atoms, negated) for c in skel.children]
+        return {f"${op}": children}
+    atom = atoms[skel.atom]
+    i = atom.index
+    if atom.kind == "pred":
+        return {f"p{i}": 0 if negated else 1}
+    op = _NEGATE[atom.op] if negated else atom.op
+    compare = {"$and": [{f"k{i}": 0}, _cmp_json(atom, op)]}
+    # k = 1: null made the original comparison true; k = 2: null made it false.
+    null_true = 2 if negated else 1
+    return {"$or": [{f"k{i}": null_true}, compare]}
+
+
+def _count_tests(cond: Any) -> int:
+    if isinstance(cond, dict):
+        total = 0
+        for key, value in cond.items():
+            if key in ("$and", "$or"):
+                total += sum(_count_tests(c) for c in value)
+            else:
+                total += 1
+        return total
+    return 1
+
+
+def build_ruleset(rules: list[CompiledRule]) -> dict:
+    """The durable-rules JSON ruleset: one rule per rule part, plus the catch-all."""
+    definitions: dict[str, Any] = {}
+    for rule in rules:
+        for part in rule.parts:
+            definitions[f"{rule.id}#{part.index}"] = {
+                "all": [{"m": {"$and": [{"kind": "ctx"}, {"rule": rule.id}, {"part": part.index}, part.durable]}}],
+                "run": "finding",
+            }
+    # Every fact must match some rule or durable-rules raises MessageNotHandledException.
+    definitions["__catch_all__"] = {"all": [{"m": {"$ex": {"kind": 1}}}, {"never": {"kind": "__never__"}}], "run": "noop"}
+    return {RULESET: definitions}
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates
+
+_TEMPLATE_ROOTS = {"unit", "item", "parent", "params", "values", "period"}
+
+
+def _compile_template(text: Text | None, problems: _Problems, scope: T.Scope) -> Any:
+    if text is None:
+        return None
+    line_offset = 1 if text.span is not None and text.span.style in ("|", ">") else 0
+    base_line = (text.span.line if text.span else 1) + line_offset
+    try:
+        template = render.compile_template(text.value, file=text.file, line=base_line,
+                                           col=text.span.col if text.span else 1)
+    except TemplateError as exc:
+        for p in exc.problems:
+            problems.add(p.location or text.location(), p.code, p.message)
+        return None
+    env = render.message_environment()
+    try:
+        ast = env.parse(text.value)
+    except jinja2.TemplateSyntaxError:
+        return template
+    for name in sorted(jinja_meta.find_undeclared_variables(ast)):
+        if name not in _TEMPLATE_ROOTS or (name in ("item", "parent") and name not in scope.roots):
+            allowed = "、".join(sorted(r for r in _TEMPLATE_ROOTS if r not in ("item", "parent") or r in scope.roots))
+            problems.add(text.location(_find_name(text.value, name)), "template-variable",
+                         f"模板变量 {name} 不存在（可用：{allowed}）")
+    for node in ast.find_all(jnodes.Getattr):
+        chain = []
+        cur: Any = node
+        while isinstance(cur, jnodes.Getattr):
+            chain.append(cur.attr)
+            cur = cur.node
+        if not isinstance(cur, jnodes.Name) or cur.name not in scope.roots or cur.name == "values":
+            continue
+        chain.reverse()
+        checker = T.Checker(scope)
+        base = scope.roots[cur.name]
+        for attr in chain:
+            try:
+                base = checker.field_of(base, attr, 0, bare=False, scope=scope)
+            except T.TypeCheckError:
+                p = checker.problems[-1]
+                problems.add(text.location(_find_name(text.value, attr)), "template-variable",
+                             f"模板中 {cur.name}.{'.'.join(chain)}：{p.message}")
+                break
+    return template
+
+
+def _find_name(source: str, name: str) -> int:
+    m = re.search(r"\b" + re.escape(name) + r"\b", source)
+    return m.start() if m else 0

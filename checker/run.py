@@ -1,0 +1,200 @@
+"""A run: stream units from the inputs, check each one, then write the requested outputs.
+
+Units are read, validated and checked one at a time (the per-unit check is a pure function of the
+compiled pack and the record), so memory holds only the small per-unit results, never the input.
+Outputs are pure functions from the results to bytes, written atomically.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from . import __version__
+from .check import check_unit
+from .compiler import CompiledPack, compile_pack
+from .engine import Engine
+from .errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Problem, UsageError
+from .findings import SEVERITY_ORDER, RuleMeta, RunInfo, UnitResult
+from .outputs.atomic import write_atomic
+from .outputs.findings_json import build_findings_document, dumps
+from .outputs.notices import build_notice_contexts, render_notice_html, render_notice_md
+from .pack import load_pack, parse_param_assignment
+from .records import InvalidUnit, UnitRecord, load_units
+from .render import report_environment
+from .resources import builtin_templates_dir
+
+DEFAULT_FORMATS = ("html", "md", "summary", "xlsx")
+FAIL_ON_CHOICES = ("高", "中", "低", "never")
+
+
+@dataclass
+class RunOptions:
+    """What the user asked for on the command line."""
+
+    inputs: Sequence[str]
+    pack: str | None = None
+    out_dir: Path = Path("pbcheck-out")
+    formats: Sequence[str] = ()
+    params: Sequence[str] = ()
+    as_of: dt.date | None = None
+    issuer: str | None = None
+    doc_no: str | None = None
+    fail_on: str = "高"
+    keep_going: bool = False
+    templates: Path | None = None
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced: results per unit, problems of invalid units, files written, exit code."""
+
+    results: list[UnitResult]
+    invalid: list[InvalidUnit]
+    written: list[Path]
+    exit_code: int
+    run: RunInfo | None = None
+    outputs_written: bool = True
+
+
+@dataclass(frozen=True)
+class OutputContext:
+    """Everything an output format may use: the run, the pack's rules and every unit's result."""
+
+    run: RunInfo
+    rules: dict[str, RuleMeta]
+    units: tuple[UnitResult, ...]
+    templates: Path | None
+
+
+Writer = Callable[[OutputContext], Iterable[tuple[str, bytes | str]]]
+
+
+def _notices(ext: str, render_one) -> Writer:
+    def write(ctx: OutputContext) -> Iterator[tuple[str, str]]:
+        dirs = ([ctx.templates] if ctx.templates else []) + [builtin_templates_dir()]
+        env = report_environment(dirs)
+        for notice in build_notice_contexts(ctx.run, ctx.units, ctx.rules):
+            yield f"notices/{notice.unit.unit}.{ext}", render_one(notice, env)
+    return write
+
+
+# Output formats available in this build; later modules register more (summary, xlsx, …).
+FORMATS: dict[str, Writer] = {
+    "html": _notices("html", render_notice_html),
+    "md": _notices("md", render_notice_md),
+}
+
+
+def register_format(name: str, writer: Writer) -> None:
+    """Make an output format available to `--format`."""
+    FORMATS[name] = writer
+
+
+def rule_metas(compiled: CompiledPack) -> dict[str, RuleMeta]:
+    """The pack's enabled rules as reports see them (catalogue order)."""
+    return {r.id: RuleMeta(r.id, r.spec.title, r.spec.severity, r.spec.tags, r.spec.refs, r.spec.composite,
+                           r.spec.remedy.value if r.spec.remedy else "") for r in compiled.rules}
+
+
+def resolve_formats(requested: Sequence[str]) -> list[str]:
+    """The formats to write: the requested ones (checked), or the defaults that this build has."""
+    if not requested:
+        return [f for f in DEFAULT_FORMATS if f in FORMATS]
+    unknown = [f for f in requested if f not in FORMATS]
+    if unknown:
+        raise UsageError(f"不支持的输出格式：{'、'.join(unknown)}（可用：{'、'.join(FORMATS)}）")
+    return list(dict.fromkeys(requested))
+
+
+def compile_for_run(pack_ref: str | None, params: Sequence[str]) -> CompiledPack:
+    """Load and compile the pack with the `--param` overrides applied."""
+    pack = load_pack(pack_ref)
+    overrides = dict(parse_param_assignment(p, pack.parameters) for p in params)
+    return compile_pack(pack, overrides)
+
+
+def check_stream(compiled: CompiledPack, units: Iterable[UnitRecord | InvalidUnit], as_of: dt.date,
+                 stop_checking_on_invalid: bool) -> Iterator[UnitResult | InvalidUnit]:
+    """Check valid units as they stream in; once an invalid one is seen (without --keep-going) only validate."""
+    engine = Engine(compiled.ruleset)
+    checking = True
+    for unit in units:
+        if isinstance(unit, InvalidUnit):
+            if stop_checking_on_invalid:
+                checking = False
+            yield unit
+        elif checking:
+            yield check_unit(compiled, engine, unit, as_of)
+
+
+def invalid_result(unit: InvalidUnit) -> UnitResult:
+    """An invalid unit as findings.json lists it (未检查)."""
+    return UnitResult(unit.unit_id or f"<{unit.source}>", unit.name or "", unit.parent, None, "", unit.source, (),
+                      {}, status="invalid", problems=tuple(str(p) for p in unit.problems))
+
+
+def exit_status(results: Sequence[UnitResult], invalid: Sequence[InvalidUnit], fail_on: str) -> int:
+    """0 clean, 1 open findings at or above `fail_on`, 2 when any unit was invalid."""
+    if invalid:
+        return EXIT_INPUT
+    if fail_on == "never":
+        return EXIT_OK
+    threshold = SEVERITY_ORDER.index(fail_on)
+    for result in results:
+        for f in result.findings:
+            if f.status == "open" and f.severity in SEVERITY_ORDER and SEVERITY_ORDER.index(f.severity) <= threshold:
+                return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def execute(options: RunOptions, progress: Callable[[int], None] | None = None) -> RunOutcome:
+    """Run the check end to end and write the outputs; raises PbcheckError for unusable input."""
+    if options.fail_on not in FAIL_ON_CHOICES:
+        raise UsageError(f"--fail-on 应为 {'、'.join(FAIL_ON_CHOICES)} 之一，实际为 {options.fail_on}")
+    formats = resolve_formats(options.formats)
+    if options.templates is not None and not options.templates.is_dir():
+        raise UsageError(f"--templates 指定的目录不存在：{options.templates}")
+    started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    as_of = options.as_of or dt.date.today()
+    compiled = compile_for_run(options.pack, options.params)
+    results: list[UnitResult] = []
+    invalid: list[InvalidUnit] = []
+    for item in check_stream(compiled, load_units(options.inputs), as_of, not options.keep_going):
+        if isinstance(item, InvalidUnit):
+            invalid.append(item)
+        else:
+            results.append(item)
+        if progress:
+            progress(len(results) + len(invalid))
+    code = exit_status(results, invalid, options.fail_on)
+    if invalid and not options.keep_going:
+        return RunOutcome(results, invalid, [], code, outputs_written=False)
+    pack = compiled.pack
+    run = RunInfo(__version__, pack.id, pack.title, pack.version, started, as_of.isoformat(),
+                  {k: _json_param(v) for k, v in compiled.params.items()}, len(results), len(invalid),
+                  tuple(str(i) for i in options.inputs), options.issuer, options.doc_no)
+    units = tuple(results) + tuple(invalid_result(i) for i in invalid)
+    ctx = OutputContext(run, rule_metas(compiled), units, options.templates)
+    files: list[tuple[str, bytes | str]] = [("findings.json", dumps(build_findings_document(run, units)))]
+    for fmt in formats:
+        files.extend(FORMATS[fmt](ctx))
+    # Render everything first, then write: a failing template leaves the previous outputs intact.
+    written = []
+    for relative, data in files:
+        path = options.out_dir / relative
+        write_atomic(path, data)
+        written.append(path)
+    return RunOutcome(results, invalid, written, code, run)
+
+
+def _json_param(value):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def problems_of(invalid: Sequence[InvalidUnit]) -> list[Problem]:
+    """Every validation problem of the invalid units, in input order."""
+    return [p for unit in invalid for p in unit.problems]
