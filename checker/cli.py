@@ -17,8 +17,8 @@ from rich.table import Table
 from . import __version__
 from .errors import EXIT_INTERNAL, EXIT_INPUT, PbcheckError
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)
 
 
 def _print_error(exc: PbcheckError) -> None:
@@ -141,9 +141,10 @@ def run_cmd(records: tuple[str, ...], **kwargs: Any) -> int:
 def demo_cmd(out_dir: Path, as_of: dt.date | None) -> int:
     """用内置示例记录运行默认规则包，写出全部输出并显示位置（发现问题是预期的，退出码为 0）。"""
     from .resources import resource_dir
-    from .run import FORMATS, RunOptions, execute
+    from .outputs.registry import available_formats
+    from .run import RunOptions, execute
     examples = resource_dir("examples") / "records"
-    options = RunOptions(inputs=[str(examples)], out_dir=out_dir, formats=list(FORMATS), as_of=as_of,
+    options = RunOptions(inputs=[str(examples)], out_dir=out_dir, formats=available_formats(), as_of=as_of,
                          issuer="华东能源集团党委巡察办", doc_no="党建审〔2026〕{n}号", fail_on="never")
     outcome = execute(options)
     _report_run(outcome, out_dir)

@@ -428,6 +428,9 @@ def build_ruleset(rules: list[CompiledRule]) -> dict:
                 "all": [{"m": {"$and": [{"kind": "ctx"}, {"rule": rule.id}, {"part": part.index}, part.durable]}}],
                 "run": "finding",
             }
+    # A state in which no action ever ran does not exist for the C engine, and delete_state on it
+    # segfaults: every unit starts with a `begin` fact whose rule runs a no-op action.
+    definitions["__begin__"] = {"all": [{"m": {"kind": "begin"}}], "run": "noop"}
     # Every fact must match some rule or durable-rules raises MessageNotHandledException.
     definitions["__catch_all__"] = {"all": [{"m": {"$ex": {"kind": 1}}}, {"never": {"kind": "__never__"}}], "run": "noop"}
     return {RULESET: definitions}

@@ -4,6 +4,8 @@ Workarounds for what was measured (shared/notes/durable_rules.md), each with a r
 - facts that match no rule raise MessageNotHandledException → the ruleset has a catch-all rule;
 - the Host's background dispatcher thread crashes with chaining + delete_state → `_run` is a no-op;
 - more than 1024 live states raise MemoryError → one state per unit, deleted when the unit is done;
+- delete_state on a state in which no action ever ran segfaults (found here) → every unit's first
+  fact is `{"kind": "begin"}`, whose rule runs a no-op action and so creates the state;
 - an exception inside an action is swallowed into the state → it is captured and re-raised;
 - rulesets are mutated by set_rulesets → a deep copy is registered;
 - `id`/`sid` are engine fields → facts never carry user fields under those names;
@@ -69,6 +71,7 @@ class Engine:
         self._error = None
         self.live_states += 1
         try:
+            self._host.assert_fact(RULESET, {"kind": "begin", "sid": sid})
             for fact in session.facts():
                 check_fact(fact)
                 fact["sid"] = sid

@@ -19,13 +19,11 @@ from .errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Problem, UsageError
 from .findings import SEVERITY_ORDER, RuleMeta, RunInfo, UnitResult
 from .outputs.atomic import write_atomic
 from .outputs.findings_json import build_findings_document, dumps
-from .outputs.notices import build_notice_contexts, render_notice_html, render_notice_md
+from .outputs.context import OutputContext
+from .outputs.registry import DEFAULT_FORMATS, available_formats, writer
 from .pack import load_pack, parse_param_assignment
 from .records import InvalidUnit, UnitRecord, load_units
-from .render import report_environment
-from .resources import builtin_templates_dir
 
-DEFAULT_FORMATS = ("html", "md", "summary", "xlsx")
 FAIL_ON_CHOICES = ("高", "中", "低", "never")
 
 
@@ -58,40 +56,6 @@ class RunOutcome:
     outputs_written: bool = True
 
 
-@dataclass(frozen=True)
-class OutputContext:
-    """Everything an output format may use: the run, the pack's rules and every unit's result."""
-
-    run: RunInfo
-    rules: dict[str, RuleMeta]
-    units: tuple[UnitResult, ...]
-    templates: Path | None
-
-
-Writer = Callable[[OutputContext], Iterable[tuple[str, bytes | str]]]
-
-
-def _notices(ext: str, render_one) -> Writer:
-    def write(ctx: OutputContext) -> Iterator[tuple[str, str]]:
-        dirs = ([ctx.templates] if ctx.templates else []) + [builtin_templates_dir()]
-        env = report_environment(dirs)
-        for notice in build_notice_contexts(ctx.run, ctx.units, ctx.rules):
-            yield f"notices/{notice.unit.unit}.{ext}", render_one(notice, env)
-    return write
-
-
-# Output formats available in this build; later modules register more (summary, xlsx, …).
-FORMATS: dict[str, Writer] = {
-    "html": _notices("html", render_notice_html),
-    "md": _notices("md", render_notice_md),
-}
-
-
-def register_format(name: str, writer: Writer) -> None:
-    """Make an output format available to `--format`."""
-    FORMATS[name] = writer
-
-
 def rule_metas(compiled: CompiledPack) -> dict[str, RuleMeta]:
     """The pack's enabled rules as reports see them (catalogue order)."""
     return {r.id: RuleMeta(r.id, r.spec.title, r.spec.severity, r.spec.tags, r.spec.refs, r.spec.composite,
@@ -99,13 +63,11 @@ def rule_metas(compiled: CompiledPack) -> dict[str, RuleMeta]:
 
 
 def resolve_formats(requested: Sequence[str]) -> list[str]:
-    """The formats to write: the requested ones (checked), or the defaults that this build has."""
-    if not requested:
-        return [f for f in DEFAULT_FORMATS if f in FORMATS]
-    unknown = [f for f in requested if f not in FORMATS]
-    if unknown:
-        raise UsageError(f"不支持的输出格式：{'、'.join(unknown)}（可用：{'、'.join(FORMATS)}）")
-    return list(dict.fromkeys(requested))
+    """The formats to write: the requested ones (checked now, before any work), or the defaults."""
+    chosen = list(dict.fromkeys(requested)) if requested else [f for f in DEFAULT_FORMATS if f in available_formats()]
+    for name in chosen:
+        writer(name)
+    return chosen
 
 
 def compile_for_run(pack_ref: str | None, params: Sequence[str]) -> CompiledPack:
@@ -179,7 +141,7 @@ def execute(options: RunOptions, progress: Callable[[int], None] | None = None) 
     ctx = OutputContext(run, rule_metas(compiled), units, options.templates)
     files: list[tuple[str, bytes | str]] = [("findings.json", dumps(build_findings_document(run, units)))]
     for fmt in formats:
-        files.extend(FORMATS[fmt](ctx))
+        files.extend(writer(fmt)(ctx))
     # Render everything first, then write: a failing template leaves the previous outputs intact.
     written = []
     for relative, data in files:

@@ -236,3 +236,22 @@ def render_notice_html(ctx: NoticeContext, env: SandboxedEnvironment) -> str:
 def render_notice_md(ctx: NoticeContext, env: SandboxedEnvironment) -> str:
     """The unit's 整改通知书 as Markdown (reports/notice.md.j2)."""
     return render_report(env, MD_TEMPLATE, notice_context(ctx))
+
+
+def _write_notices(ctx: "OutputContext", ext: str, render_one) -> list[tuple[str, str]]:
+    from checker.render import report_environment
+    from checker.resources import builtin_templates_dir
+    dirs = ([ctx.templates] if ctx.templates else []) + [builtin_templates_dir()]
+    env = report_environment(dirs)
+    return [(f"notices/{n.unit.unit}.{ext}", render_one(n, env))
+            for n in build_notice_contexts(ctx.run, ctx.units, ctx.rules)]
+
+
+def write_html(ctx: "OutputContext") -> list[tuple[str, str]]:
+    """Output format `html`: notices/<unit>.html for every unit with open findings."""
+    return _write_notices(ctx, "html", render_notice_html)
+
+
+def write_md(ctx: "OutputContext") -> list[tuple[str, str]]:
+    """Output format `md`: notices/<unit>.md for every unit with open findings."""
+    return _write_notices(ctx, "md", render_notice_md)
