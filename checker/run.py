@@ -111,6 +111,25 @@ def exit_status(results: Sequence[UnitResult], invalid: Sequence[InvalidUnit], f
     return EXIT_OK
 
 
+# Steps that run after every unit was checked and before outputs are rendered, in order
+# (manual findings, waivers, run history…). Each takes and returns the RunState.
+PostCheckStep = Callable[["RunState"], "RunState"]
+POST_CHECK_STEPS: list[PostCheckStep] = []
+
+
+@dataclass
+class RunState:
+    """What a run has so far, handed from step to step."""
+
+    options: RunOptions
+    compiled: CompiledPack
+    as_of: dt.date
+    results: list[UnitResult]
+    invalid: list[InvalidUnit]
+    waivers: dict = field(default_factory=dict)
+    extras: dict = field(default_factory=dict)
+
+
 def execute(options: RunOptions, progress: Callable[[int], None] | None = None) -> RunOutcome:
     """Run the check end to end and write the outputs; raises PbcheckError for unusable input."""
     if options.fail_on not in FAIL_ON_CHOICES:
@@ -130,16 +149,19 @@ def execute(options: RunOptions, progress: Callable[[int], None] | None = None) 
             results.append(item)
         if progress:
             progress(len(results) + len(invalid))
-    code = exit_status(results, invalid, options.fail_on)
     if invalid and not options.keep_going:
-        return RunOutcome(results, invalid, [], code, outputs_written=False)
+        return RunOutcome(results, invalid, [], EXIT_INPUT, outputs_written=False)
+    state = RunState(options, compiled, as_of, results, invalid)
+    for step in POST_CHECK_STEPS:
+        state = step(state)
+    code = exit_status(state.results, state.invalid, options.fail_on)
     pack = compiled.pack
     run = RunInfo(__version__, pack.id, pack.title, pack.version, started, as_of.isoformat(),
-                  {k: _json_param(v) for k, v in compiled.params.items()}, len(results), len(invalid),
+                  {k: _json_param(v) for k, v in compiled.params.items()}, len(state.results), len(state.invalid),
                   tuple(str(i) for i in options.inputs), options.issuer, options.doc_no)
-    units = tuple(results) + tuple(invalid_result(i) for i in invalid)
-    ctx = OutputContext(run, rule_metas(compiled), units, options.templates)
-    files: list[tuple[str, bytes | str]] = [("findings.json", dumps(build_findings_document(run, units)))]
+    units = tuple(state.results) + tuple(invalid_result(i) for i in state.invalid)
+    ctx = OutputContext(run, rule_metas(compiled), units, options.templates, state.waivers, state.extras)
+    files: list[tuple[str, bytes | str]] = [("findings.json", dumps(build_findings_document(run, units, state.waivers)))]
     for fmt in formats:
         files.extend(writer(fmt)(ctx))
     # Render everything first, then write: a failing template leaves the previous outputs intact.
@@ -148,7 +170,7 @@ def execute(options: RunOptions, progress: Callable[[int], None] | None = None) 
         path = options.out_dir / relative
         write_atomic(path, data)
         written.append(path)
-    return RunOutcome(results, invalid, written, code, run)
+    return RunOutcome(state.results, state.invalid, written, code, run)
 
 
 def _json_param(value):
