@@ -185,6 +185,10 @@ class UnitSession:
 
     def _build(self) -> None:
         for rule in self.compiled.rules:
+            if rule.spec.history:
+                # Judged from the run history after the check (checker.history), not from the record.
+                self.status[rule.id] = NOT_APPLICABLE
+                continue
             if rule.applies is not None and not truthy(evaluate(rule.applies, self.base)):
                 self.status[rule.id] = NOT_APPLICABLE
                 continue

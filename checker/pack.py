@@ -22,7 +22,7 @@ RULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 TEST_NAME = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_.\-\u4e00-\u9fff]{0,79}$")
 PACK_KEYS = {"id", "title", "version", "extends", "description", "parameters", "constants", "severities", "overrides"}
 RULE_KEYS = {"id", "title", "severity", "tags", "refs", "applies", "for_each", "when", "checks", "message",
-             "remedy", "tests", "composite", "values", "description", "enabled"}
+             "remedy", "tests", "composite", "values", "description", "enabled", "history"}
 PART_KEYS = {"for_each", "when", "message"}
 TEST_KEYS = {"name", "description", "unit", "fires", "also", "not_also", "params", "status", "evidence"}
 PARAM_KEYS = {"type", "default", "title", "description", "min", "max"}
@@ -109,6 +109,7 @@ class RuleSpec:
     location: Location
     pack_id: str
     enabled: bool = True
+    history: bool = False          # findings come from the run history, not from a condition on the record
 
 
 @dataclass
@@ -578,8 +579,17 @@ def _read_rule(entry: MarkedDict, doc: Document, col: _Collector, pack_id: str, 
             applies = _text(entry, "applies", doc, col, where)
     description = _opt_str(entry, "description", file, col) or ""
 
+    history = entry.get("history", False)
+    if not isinstance(history, bool):
+        col.add(file, span_of(entry, "history"), "pack-schema", f"{where}history 应为 true 或 false")
+        history = False
     parts: list[Part] = []
-    if "checks" in entry:
+    if history:
+        for key in ("when", "for_each", "checks", "applies", "values"):
+            if key in entry:
+                col.add(file, key_span_of(entry, key), "pack-schema",
+                        f"{where}是运行历史规则（history: true），其条件由运行历史计算，不能写 {key}")
+    elif "checks" in entry:
         if "when" in entry or "for_each" in entry:
             col.add(file, key_span_of(entry, "checks"), "pack-schema", f"{where}不能同时有 checks 与 when/for_each")
         checks = entry["checks"]
@@ -601,7 +611,7 @@ def _read_rule(entry: MarkedDict, doc: Document, col: _Collector, pack_id: str, 
         if when is not None:
             loc = Location(file, entry.span.line, entry.span.col) if entry.span else Location(file, 1, 1)
             parts.append(Part(_text(entry, "for_each", doc, col, where), when, None, loc))
-    if message is None and any(p.message is None for p in parts):
+    if message is None and (history or any(p.message is None for p in parts)):
         col.add(file, entry.span, "missing-key", f"{where}缺少 message（问题描述模板）")
 
     values: dict[str, Text] = {}
@@ -621,7 +631,7 @@ def _read_rule(entry: MarkedDict, doc: Document, col: _Collector, pack_id: str, 
     tests = _read_tests(entry, doc, col, rid)
     loc = Location(file, entry.span.line, entry.span.col) if entry.span else Location(file, 1, 1)
     return RuleSpec(rid, title, severity, tags, refs, parts, message, remedy, applies, values, tests, composite,
-                    description, file, loc, pack_id, enabled)
+                    description, file, loc, pack_id, enabled, history)
 
 
 def _read_tests(entry: MarkedDict, doc: Document, col: _Collector, rid: str) -> list[TestCase]:
