@@ -60,17 +60,16 @@ def evaluate_atom(atom: Atom, ctx: Context) -> AtomValue:
     i = atom.index
     if atom.kind == "cmp":
         left = evaluate(atom.left, ctx)
-        right = atom.literal if atom.has_literal else evaluate(atom.right, ctx)
+        literal_right = isinstance(atom.right, Literal)
+        right = atom.right.value if literal_right else evaluate(atom.right, ctx)
         if isinstance(left, Coll) or isinstance(right, Coll):
             raise InternalError(f"比较的操作数不是简单值：{atom.node}")
-        if left is None or right is None:
-            value = compare(atom.op, left, right)
-            return AtomValue(value, atom.op != "!=", {f"k{i}": 1 if value else 2}, (left, right))
         value = compare(atom.op, left, right)
-        fields = {f"k{i}": 0, f"l{i}": engine_value(left)}
-        if not atom.has_literal:
-            fields[f"r{i}"] = engine_value(right)
-        return AtomValue(value, False, fields, (left, right))
+        if left is None or right is None:
+            return AtomValue(value, atom.op != "!=", {f"k{i}": 1 if value else 2}, (left, right))
+        # A literal right operand lives in the rule; otherwise the engine compares left − right with 0.
+        engine_left = engine_value(left) if literal_right else engine_value(left) - engine_value(right)
+        return AtomValue(value, False, {f"k{i}": 0, f"l{i}": engine_left}, (left, right))
     node = atom.node
     if isinstance(node, Compare):
         left = evaluate(node.left, ctx)
@@ -176,6 +175,7 @@ class UnitSession:
         self.status: dict[str, str] = {}
         self.hits: list[RuleContext] = []
         self.by_fid: dict[int, RuleContext] = {}
+        self._unit_values: dict[str, dict[str, Any]] = {}
         self._fid = 0
         self._build()
 
@@ -206,7 +206,7 @@ class UnitSession:
         for value, _elem, parent in coll.entries:
             if not isinstance(value, dict):
                 continue
-            ctx = replace(self.base, item=value, parent=parent)
+            ctx = self.base.derive(item=value, parent=parent)
             rc = RuleContext(rule, part, self._next_fid(), self._with_values(rule, ctx), value, parent)
             if "a" in value and "b" in value and "score" in value and id(value) not in self.keys:
                 ka, kb = self.keys.get(id(value["a"])), self.keys.get(id(value["b"]))
@@ -217,13 +217,24 @@ class UnitSession:
                 rc.kind, rc.key = kind, key
             yield self._evaluated(rc)
 
-    def _with_values(self, rule: CompiledRule, ctx: Context) -> Context:
+    def _with_values(self, rule: CompiledRule, ctx: Context, fresh: bool = False) -> Context:
+        """`ctx` with the rule's `values` computed; values that do not use the item are computed once per unit."""
         if not rule.values:
             return ctx
-        values: dict[str, Any] = {}
-        ctx = replace(ctx, values=values)
-        for name, node in rule.values:
-            values[name] = evaluate(node, ctx)
+        cached = None if fresh or rule.spec.composite else self._unit_values.get(rule.id)
+        if cached is None:
+            cached = {}
+            unit_ctx = self.base.derive(values=cached)
+            for name, node, per_item in rule.values:
+                if not per_item:
+                    cached[name] = evaluate(node, unit_ctx)
+            if not (fresh or rule.spec.composite):
+                self._unit_values[rule.id] = cached
+        values = dict(cached)
+        ctx = ctx.derive(values=values)
+        for name, node, per_item in rule.values:
+            if per_item:
+                values[name] = evaluate(node, ctx)
         return ctx
 
     def _evaluated(self, rc: RuleContext) -> RuleContext:
@@ -262,7 +273,7 @@ class UnitSession:
                 continue
             old = rc.fact
             rc.fid = self._next_fid()
-            ctx = self._with_values(rc.rule, replace(rc.ctx, values={}))
+            ctx = self._with_values(rc.rule, rc.ctx, fresh=True)
             rc.ctx = ctx
             rc.atoms = [evaluate_atom(a, ctx) for a in rc.part.atoms]
             new = self._fact(rc)
@@ -332,7 +343,9 @@ def _render_context(rc: RuleContext, session: UnitSession) -> dict[str, Any]:
 def _render(template: Any, text: Any, context: dict[str, Any]) -> str:
     if template is None:
         return ""
-    line = text.location().line if text is not None else 1
+    # The template's first line: block scalars (| >) start on the line after their key.
+    span = text.span if text is not None else None
+    line = (span.line + (1 if span.style in ("|", ">") else 0)) if span is not None else 1
     file = text.file if text is not None else "<pack>"
     return render.render(template, context, file=file, line=line).strip()
 
@@ -358,7 +371,7 @@ def _operand_values(rc: RuleContext) -> dict[str, Any]:
     for atom, av in zip(rc.part.atoms, rc.atoms):
         if atom.kind == "cmp":
             values[source_text(atom.left, text)] = av.operands[0]
-            if not atom.has_literal:
+            if not isinstance(atom.right, Literal):
                 values[source_text(atom.right, text)] = av.operands[1]
     return values
 
@@ -373,7 +386,7 @@ def _findings(session: UnitSession, as_of: dt.date) -> list[Finding]:
         spec = rule.spec
         context = _render_context(rc, session)
         if spec.composite:
-            rc.ctx = session._with_values(rule, replace(rc.ctx, values={}))   # final values for the message
+            rc.ctx = session._with_values(rule, rc.ctx, fresh=True)   # final values for the message
             context["values"] = rc.ctx.values
         template, text = (rc.part.message, rc.part.message_text) if rc.part.message is not None else (rule.message, spec.message)
         message = _render(template, text, context)

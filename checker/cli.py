@@ -91,7 +91,12 @@ def _run_options(func: Callable) -> Callable:
         click.option("--fail-on", "fail_on", type=click.Choice(["高", "中", "低", "never"]), default="高", show_default=True,
                      help="存在该等级及以上的问题时退出码为 1"),
         click.option("--keep-going", is_flag=True, help="有无效记录时仍检查其余单位并写出全部输出（退出码仍为 2）"),
+        click.option("--annotate", is_flag=True,
+                     help="XLSX/CSV 记录有问题时，在输出目录的 annotated/ 下另存一份标出问题单元格的副本"),
         click.option("--templates", type=click.Path(file_okay=False, path_type=Path), help="自定义报告模板目录（优先于内置模板）"),
+        click.option("--db", "db", metavar="PATH|URL", envvar="PBCHECK_DB", default="pbcheck.db", show_default=True,
+                     help="运行历史数据库：SQLite 文件或 postgresql+psycopg://… 地址（也可用环境变量 PBCHECK_DB）"),
+        click.option("--no-history", "no_history", is_flag=True, help="不读写运行历史（不对比上次检查，不判定 RC04）"),
     ]
     for option in reversed(options):
         func = option(func)
@@ -105,6 +110,7 @@ def _report_run(outcome, out_dir: Path) -> None:
         err_console.print(f"[bold red]记录有误：[/]{len(outcome.invalid)} 个单位未通过校验，共 {len(problems)} 处问题", soft_wrap=True)
         for p in problems:
             err_console.print(str(p), markup=False, soft_wrap=True)
+        _report_annotations(getattr(outcome, "annotated", []), getattr(outcome, "annotation_notes", []))
         if not outcome.outputs_written:
             err_console.print("未生成检查结果（修正记录后重试，或加 --keep-going 先检查其余单位）。")
             return
@@ -125,11 +131,14 @@ def _report_run(outcome, out_dir: Path) -> None:
 @_run_options
 @handle_errors
 def run_cmd(records: tuple[str, ...], **kwargs: Any) -> int:
-    """检查单位记录（YAML/JSON 文件或目录），写出 findings.json 和所选格式的报告。"""
+    """检查单位记录（XLSX 工作簿、含 units.csv 的目录、YAML/JSON 文件或目录），写出 findings.json 和所选格式的报告。"""
     from .run import RunOptions, execute
+    if kwargs.pop("no_history"):
+        kwargs["db"] = None
     options = RunOptions(inputs=records, **kwargs)
     outcome = execute(options)
     _report_run(outcome, options.out_dir)
+    report_history(console, outcome.extras)
     return outcome.exit_code
 
 
@@ -137,17 +146,25 @@ def run_cmd(records: tuple[str, ...], **kwargs: Any) -> int:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("pbcheck-out"),
               show_default=True, help="输出目录")
 @click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="整改时限的起算日期（默认今天）")
+@click.option("--no-history", "no_history", is_flag=True, help="不记录运行历史（默认记录在输出目录的 pbcheck.db 中）")
 @handle_errors
-def demo_cmd(out_dir: Path, as_of: dt.date | None) -> int:
+def demo_cmd(out_dir: Path, as_of: dt.date | None, no_history: bool) -> int:
     """用内置示例记录运行默认规则包，写出全部输出并显示位置（发现问题是预期的，退出码为 0）。"""
     from .resources import resource_dir
     from .outputs.registry import available_formats
     from .run import RunOptions, execute
+    from .outputs.fonts import cjk_font_available, missing_font_message
     examples = resource_dir("examples") / "records"
-    options = RunOptions(inputs=[str(examples)], out_dir=out_dir, formats=available_formats(), as_of=as_of,
-                         issuer="华东能源集团党委巡察办", doc_no="党建审〔2026〕{n}号", fail_on="never")
+    formats = available_formats()
+    if "pdf" in formats and not cjk_font_available():   # a demo should not fail for want of a font
+        formats.remove("pdf")
+        err_console.print(f"提示：未生成 PDF 整改通知书。{missing_font_message()}", markup=False, soft_wrap=True)
+    options = RunOptions(inputs=[str(examples)], out_dir=out_dir, formats=formats, as_of=as_of,
+                         issuer="华东能源集团党委巡察办", doc_no="党建审〔2026〕{n}号", fail_on="never",
+                         db=None if no_history else _demo_history(out_dir))
     outcome = execute(options)
     _report_run(outcome, out_dir)
+    report_history(console, outcome.extras)
     return outcome.exit_code
 
 
@@ -165,7 +182,10 @@ def validate_cmd(packs: tuple[str, ...]) -> int:
             compiled = compile_pack(pack)
         except PbcheckError as exc:
             failed += 1
-            for p in exc.problems or []:
+            # in file order, like a compiler: problems are found in phases, but read top to bottom
+            ordered = sorted(exc.problems, key=lambda p: (p.location.file, p.location.line or 0, p.location.col or 0)
+                             if p.location else ("", 0, 0))
+            for p in ordered:
                 console.print(str(p), markup=False, soft_wrap=True)
             if not exc.problems:
                 console.print(str(exc), markup=False, soft_wrap=True)
@@ -205,16 +225,28 @@ def test_cmd(packs: tuple[str, ...], rules: tuple[str, ...], quiet: bool) -> int
     return 1 if failures else 0
 
 
+def _report_annotations(paths: list, notes: list) -> None:
+    for path in paths:
+        err_console.print(f"已另存标出问题的副本：{path}", markup=False, soft_wrap=True)
+    for note in notes:
+        err_console.print(note, markup=False, soft_wrap=True)
+
+
 @cli.command("check-records", context_settings=CONTEXT)
 @click.argument("records", nargs=-1, required=True, metavar="RECORDS…")
+@click.option("--annotate", is_flag=True, help="XLSX/CSV 记录有问题时，另存一份标出问题单元格的副本（写到 --out/annotated/）")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("pbcheck-out"),
+              show_default=True, help="--annotate 副本的输出目录")
 @handle_errors
-def check_records_cmd(records: tuple[str, ...]) -> int:
-    """只校验单位记录（不运行规则），列出全部问题。"""
+def check_records_cmd(records: tuple[str, ...], annotate: bool, out_dir: Path) -> int:
+    """只校验单位记录（YAML/JSON、XLSX 工作簿或 CSV 目录，不运行规则），列出全部问题。"""
     from .records import InvalidUnit, load_units
     valid = 0
     problems = []
+    invalid = []
     for unit in load_units(records):
         if isinstance(unit, InvalidUnit):
+            invalid.append(unit)
             problems.extend(unit.problems)
         else:
             valid += 1
@@ -222,8 +254,40 @@ def check_records_cmd(records: tuple[str, ...]) -> int:
         err_console.print(str(p), markup=False, soft_wrap=True)
     if problems:
         err_console.print(f"[bold red]{len(problems)} 处问题[/]；{valid} 个单位有效。")
+        if annotate:
+            from .spreadsheet.annotate import write_annotations
+            _report_annotations(*write_annotations(invalid, out_dir / "annotated"))
         return EXIT_INPUT
     console.print(f"{valid} 个单位记录全部有效。")
+    return 0
+
+
+@cli.command("template", context_settings=CONTEXT)
+@click.option("--out", "target", type=click.Path(path_type=Path), default=Path("records.xlsx"), show_default=True,
+              help="以 .xlsx 结尾写出工作簿；否则视为目录，写出一组 CSV 文件（units.csv、meetings.csv…）")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件")
+@handle_errors
+def template_cmd(target: Path, force: bool) -> int:
+    """写出空白的单位记录填报模板（工作表、字段说明、下拉列表、填写说明）。"""
+    from .spreadsheet.template import write_template
+    for path in write_template(target, force):
+        console.print(f"已写出：{path}", markup=False)
+    return 0
+
+
+@cli.command("export", context_settings=CONTEXT)
+@click.argument("records", nargs=-1, required=True, metavar="RECORDS…")
+@click.option("--to", "target", type=click.Path(path_type=Path), required=True,
+              help="目标：以 .xlsx 结尾为工作簿，否则为存放 CSV 文件的目录")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件")
+@handle_errors
+def export_cmd(records: tuple[str, ...], target: Path, force: bool) -> int:
+    """把单位记录（YAML/JSON/XLSX/CSV）转换为填报工作簿或 CSV 文件，可再用 pbcheck run 读回。"""
+    from .spreadsheet.export import export_records
+    written, count = export_records(records, target, force)
+    console.print(f"已导出 {count} 个单位：{target}", markup=False)
+    if len(written) > 1:
+        console.print(f"  {len(written)} 个 CSV 文件", markup=False)
     return 0
 
 
@@ -251,6 +315,39 @@ def rules_cmd(pack_ref: str | None) -> int:
         table.add_row(rule.id, rule.title, rule.severity, tags, "启用" if rule.enabled else "停用")
     console.print(table)
     return 0
+
+
+@cli.group("templates", context_settings=CONTEXT)
+def templates_group() -> None:
+    """报告模板：导出内置模板（整改通知书 Word/网页/Markdown、汇总报告）供修改后用 --templates 使用。"""
+
+
+@templates_group.command("export", context_settings=CONTEXT)
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="覆盖目录中已有的同名文件")
+@handle_errors
+def templates_export_cmd(directory: Path, force: bool) -> int:
+    """把内置报告模板复制到 DIR（notice.docx、notice.html.j2、notice.md.j2、summary.html.j2 和说明）。"""
+    from .outputs.template_export import export_templates
+    for path in export_templates(directory, force=force):
+        console.print(f"  {path}", markup=False, soft_wrap=True)
+    console.print(f"已导出报告模板到 {directory}；修改后运行时加 --templates {directory} 即可使用。", markup=False,
+                  soft_wrap=True)
+    return 0
+
+
+def _demo_history(out_dir: Path) -> str:
+    # The examples must never mix with a real inspection's history (pbcheck.db / PBCHECK_DB): the
+    # demo keeps its own next to its outputs.
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return str(out_dir / "pbcheck.db")
+
+
+# history, diff, status, ledger import (checker.history)
+from .history.commands import build_commands, report_history  # noqa: E402
+
+for _command in build_commands(handle_errors, CONTEXT, console, err_console):
+    cli.add_command(_command)
 
 
 def main() -> None:

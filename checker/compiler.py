@@ -46,8 +46,7 @@ class Atom:
     op: str | None = None
     left: Expr | None = None
     right: Expr | None = None
-    literal: Any = None            # the right operand when it is a literal (kept in the rule, not the fact)
-    has_literal: bool = False
+    literal: Any = None            # the constant the engine compares with: the right literal, or 0 (left − right)
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ class CompiledRule:
 
     spec: RuleSpec
     applies: Expr | None
-    values: list[tuple[str, Expr]]
+    values: list[tuple[str, Expr, bool]]     # (name, expression, depends on the item)
     parts: list[CompiledPart]
     message: Any
     remedy: Any
@@ -211,13 +210,17 @@ def _compile_rule(spec: RuleSpec, pack: Pack, constants: dict[str, Any], problem
         applies = _parse(spec.applies, problems)
         if applies is not None:
             _typecheck(applies, spec.applies, base_scope, problems, condition=True)
+            for call in _calls(applies, COMPOSITE_FUNCTIONS):
+                # applies is decided before any rule has fired, so it would never see a finding
+                problems.add(spec.applies.location(call.pos), "composite-only",
+                             f"applies 中不能使用 {call.func}：适用条件在检查开始前判断，此时还没有任何发现")
 
     refs_used: list[tuple[str, Any]] = []
     dynamic = False
     parts: list[CompiledPart] = []
     part_scopes: list[tuple[T.Scope, bool]] = []
     parsed_values = {name: _parse(text, problems) for name, text in spec.values.items()}
-    values_exprs = [(name, node) for name, node in parsed_values.items() if node is not None]
+    values_exprs = _values_with_dependency(parsed_values)
 
     for index, part in enumerate(spec.parts):
         scope = T.Scope(dict(roots), T.RecT(S.UNIT), const_types, composite=spec.composite)
@@ -259,11 +262,11 @@ def _compile_rule(spec: RuleSpec, pack: Pack, constants: dict[str, Any], problem
                 problems.add(part.when.location(pos), "unknown-rule", f"规则 {value} 不存在")
             refs_used.append((kind, value))
         if spec.composite:
-            _check_monotonic(when, part.when, problems)
+            _check_monotonic(when, part.when, problems, values_nodes={v[0]: v[1] for v in values_exprs})
         elif checker.used_rule_refs:
             problems.add(part.when.location(), "composite-only", "引用其他规则结果的条件只能用于 composite: true 的规则")
         atoms: list[Atom] = []
-        skeleton = _skeleton(when, atoms)
+        skeleton = _skeleton(when, atoms, lambda node: T.Checker(scope).check(node))
         if len(atoms) > MAX_ATOMS:
             problems.add(part.when.location(), "engine-limit", f"条件过于复杂：{len(atoms)} 个比较，上限 {MAX_ATOMS}")
         message = None
@@ -289,57 +292,126 @@ def _compile_rule(spec: RuleSpec, pack: Pack, constants: dict[str, Any], problem
         for rid in test.also + test.not_also:
             if rid not in all_ids:
                 problems.add(test.location, "unknown-rule", f"测试 {spec.id}/{test.name} 的 also/not_also 引用了不存在的规则 {rid}")
-        for name in test.params:
+        for name, value in test.params.items():
             if name not in pack.parameters:
                 problems.add(test.location, "unknown-parameter", f"测试 {spec.id}/{test.name} 的 params 中没有参数 {name}")
+                continue
+            _, error = check_param_value(pack.parameters[name], value)
+            if error:
+                problems.add(test.location, "bad-parameter", f"测试 {spec.id}/{test.name} 的 params：{error}")
     if len(problems.items) > before:
         return None
     return CompiledRule(spec, applies, values_exprs, parts, message, remedy, refs_used, dynamic)
 
 
-def _check_monotonic(node: Expr, text: Text, problems: _Problems, negated: bool = False) -> None:
-    """Composite conditions may only grow true as findings arrive (they are chained, not re-checked)."""
+def _values_with_dependency(parsed: dict[str, Expr | None]) -> list[tuple[str, Expr, bool]]:
+    """(name, expression, uses the item) for each value; a value using an item-dependent value uses the item."""
+    from .expr.nodes import Attr, Name
+    per_item: dict[str, bool] = {}
+    out = []
+    for name, node in parsed.items():
+        if node is None:
+            continue
+        uses = False
+        for sub in _walk(node):
+            if isinstance(sub, Name) and sub.name in ("item", "parent"):
+                uses = True
+            elif isinstance(sub, Attr) and isinstance(sub.obj, Name) and sub.obj.name == "values" and per_item.get(sub.name):
+                uses = True
+        per_item[name] = uses
+        out.append((name, node, uses))
+    return out
+
+
+def _walk(node: Any):
+    yield node
+    if hasattr(node, "__dataclass_fields__"):
+        for name in node.__dataclass_fields__:
+            child = getattr(node, name)
+            if isinstance(child, tuple):
+                for c in child:
+                    if isinstance(c, tuple):      # call kwargs: (name, expr, pos)
+                        yield from _walk(c[1])
+                    elif hasattr(c, "__dataclass_fields__"):
+                        yield from _walk(c)
+            elif hasattr(child, "__dataclass_fields__"):
+                yield from _walk(child)
+
+
+def _check_monotonic(node: Expr, text: Text, problems: _Problems, negated: bool = False,
+                     values_nodes: dict[str, Expr] | None = None) -> None:
+    """Composite conditions may only grow true as findings arrive (they are chained, not re-checked).
+
+    `values.x` is looked through to the expression of `x`, so `values.n < 3` with
+    `n: distinct_rules(…)` is refused like `distinct_rules(…) < 3`.
+    """
     from .expr.nodes import Call
+    values_nodes = values_nodes or {}
     if isinstance(node, BoolOp):
         for o in node.operands:
-            _check_monotonic(o, text, problems, negated)
+            _check_monotonic(o, text, problems, negated, values_nodes)
         return
     if isinstance(node, Unary) and node.op == "not":
-        _check_monotonic(node.operand, text, problems, not negated)
+        _check_monotonic(node.operand, text, problems, not negated, values_nodes)
         return
-    calls = list(_calls(node, {"distinct_rules", "fired", "fired_any"}))
+    calls = list(_calls(node, COMPOSITE_FUNCTIONS, values_nodes))
     if not calls:
         return
     ok = not negated
     if isinstance(node, Compare):
-        left_is = isinstance(node.left, Call) and node.left.func == "distinct_rules"
-        right_is = isinstance(node.right, Call) and node.right.func == "distinct_rules"
+        left, right = _through_values(node.left, values_nodes), _through_values(node.right, values_nodes)
+        left_is = isinstance(left, Call) and left.func == "distinct_rules"
+        right_is = isinstance(right, Call) and right.func == "distinct_rules"
         ok = ok and ((left_is and node.op in (">=", ">")) or (right_is and node.op in ("<=", "<")))
-    elif not isinstance(node, Call):
+    elif not isinstance(_through_values(node, values_nodes), Call):
         ok = False
     if not ok:
         problems.add(text.location(node.pos), "non-monotonic",
                      "综合诊断的条件须随发现增多而成立：distinct_rules(…) 只能用 >= 或 > 与数值比较，fired/fired_any 不能取反")
 
 
-def _calls(node: Any, names: set[str]):
+COMPOSITE_FUNCTIONS = {"distinct_rules", "fired", "fired_any"}
+
+
+def _values_ref(node: Any) -> str | None:
+    from .expr.nodes import Attr, Name
+    if isinstance(node, Attr) and isinstance(node.obj, Name) and node.obj.name == "values":
+        return node.name
+    return None
+
+
+def _through_values(node: Any, values_nodes: dict[str, Expr], depth: int = 0) -> Any:
+    """`values.x` replaced by the expression of `x` (values may refer to earlier values)."""
+    name = _values_ref(node)
+    if name is not None and name in values_nodes and depth < len(values_nodes) + 1:
+        return _through_values(values_nodes[name], values_nodes, depth + 1)
+    return node
+
+
+def _calls(node: Any, names: set[str], values_nodes: dict[str, Expr] | None = None, depth: int = 0):
     from .expr.nodes import Call
+    values_nodes = values_nodes or {}
+    ref = _values_ref(node)
+    if ref is not None:
+        if ref in values_nodes and depth <= len(values_nodes):
+            yield from _calls(values_nodes[ref], names, values_nodes, depth + 1)
+        return
     if isinstance(node, Call):
         if node.func in names:
             yield node
         for a in node.args:
-            yield from _calls(a, names)
+            yield from _calls(a, names, values_nodes, depth)
         for _, v, _ in node.kwargs:
-            yield from _calls(v, names)
+            yield from _calls(v, names, values_nodes, depth)
     elif hasattr(node, "__dataclass_fields__"):
         for name in node.__dataclass_fields__:
             child = getattr(node, name)
             if isinstance(child, tuple):
                 for c in child:
                     if hasattr(c, "__dataclass_fields__"):
-                        yield from _calls(c, names)
+                        yield from _calls(c, names, values_nodes, depth)
             elif hasattr(child, "__dataclass_fields__"):
-                yield from _calls(child, names)
+                yield from _calls(child, names, values_nodes, depth)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,17 +420,23 @@ def _calls(node: Any, names: set[str]):
 _SCALAR_CMP = ("==", "!=", "<", "<=", ">", ">=")
 
 
-def _skeleton(node: Expr, atoms: list[Atom]) -> Skel:
+def _skeleton(node: Expr, atoms: list[Atom], type_of) -> Skel:
+    """Split a condition into its boolean skeleton and atoms (see the module docstring)."""
     if isinstance(node, BoolOp):
-        return Skel(node.op, tuple(_skeleton(o, atoms) for o in node.operands))
+        return Skel(node.op, tuple(_skeleton(o, atoms, type_of) for o in node.operands))
     if isinstance(node, Unary) and node.op == "not":
-        return Skel("not", (_skeleton(node.operand, atoms),))
+        return Skel("not", (_skeleton(node.operand, atoms, type_of),))
     index = len(atoms)
     if isinstance(node, Compare) and node.op in _SCALAR_CMP and not _is_null(node.left) and not _is_null(node.right):
         lit = isinstance(node.right, Literal)
-        atoms.append(Atom(index, "cmp", node, node.op, node.left, node.right, node.right.value if lit else None, lit))
-    else:
-        atoms.append(Atom(index, "pred", node))
+        # Two computed operands are compared as (left - right) OP 0, so the rule never needs a
+        # field-to-field reference ($m): those go to the beta network, which allows only 32
+        # expressions per node (ERR_EXPRESSION_LIMIT_EXCEEDED). Text has no difference: a
+        # comparison of two computed texts is a Python predicate.
+        if lit or {type_of(node.left), type_of(node.right)} <= {T.NUMBER, T.DATE, T.BOOL}:
+            atoms.append(Atom(index, "cmp", node, node.op, node.left, node.right, node.right.value if lit else 0))
+            return Skel("atom", atom=index)
+    atoms.append(Atom(index, "pred", node))
     return Skel("atom", atom=index)
 
 
@@ -381,7 +459,7 @@ def engine_value(value: Any) -> Any:
 
 def _cmp_json(atom: Atom, op: str) -> dict:
     left = f"l{atom.index}"
-    right: Any = engine_value(atom.literal) if atom.has_literal else {"$m": f"r{atom.index}"}
+    right: Any = engine_value(atom.literal)
     if op == "==":
         return {left: right}
     return {_OPS[op]: {left: right}}
@@ -445,14 +523,15 @@ _TEMPLATE_ROOTS = {"unit", "item", "parent", "params", "values", "period"}
 def _compile_template(text: Text | None, problems: _Problems, scope: T.Scope) -> Any:
     if text is None:
         return None
-    line_offset = 1 if text.span is not None and text.span.style in ("|", ">") else 0
-    base_line = (text.span.line if text.span else 1) + line_offset
     try:
-        template = render.compile_template(text.value, file=text.file, line=base_line,
-                                           col=text.span.col if text.span else 1)
+        # Compiled at line 1 so that the problem's line is the template's own line; it is mapped to
+        # the file through the scalar's source (folded `>` and quoted scalars do not keep lines).
+        template = render.compile_template(text.value, file=text.file, line=1, col=1)
     except TemplateError as exc:
         for p in exc.problems:
-            problems.add(p.location or text.location(), p.code, p.message)
+            value_line = p.location.line if p.location is not None and p.location.line else 1
+            message = re.sub(r"^模板语法错误：第\d+行：", "模板语法错误：", p.message)   # the file line is in the location
+            problems.add(text.location(_template_error_offset(text.value, value_line, p.message)), p.code, message)
         return None
     env = render.message_environment()
     try:
@@ -484,6 +563,21 @@ def _compile_template(text: Text | None, problems: _Problems, scope: T.Scope) ->
                              f"模板中 {cur.name}.{'.'.join(chain)}：{p.message}")
                 break
     return template
+
+
+def _template_error_offset(source: str, line: int, message: str) -> int:
+    """Where in a template a syntax error on template line `line` sits: at the tag the message
+    names (`'endfo'`, the unclosed `'if'`) if it is on that line or before it, else at the line's start."""
+    lines = source.split("\n")
+    line = min(max(line, 1), len(lines))
+    start = sum(len(x) + 1 for x in lines[:line - 1])
+    end = start + len(lines[line - 1])
+    for name in re.findall(r"'(\w+)'", message):
+        tags = list(re.finditer(r"\{%[-+]?\s*" + re.escape(name) + r"\b", source[:end]))
+        if tags:
+            return tags[-1].start()
+    stripped = lines[line - 1]
+    return start + (len(stripped) - len(stripped.lstrip()))
 
 
 def _find_name(source: str, name: str) -> int:

@@ -9,7 +9,8 @@ template / parameter, 3 internal error of the checker itself (a bug: please repo
     │   ├── RecordError       unit records (YAML/JSON/XLSX/CSV) that do not match records.md
     │   ├── PackError         rule packs that do not match packs.md (also expression errors)
     │   ├── TemplateError     Jinja templates (messages, notices) that do not parse or render
-    │   └── ParameterError    --param values / parameter overrides of the wrong type
+    │   ├── ParameterError    --param values / parameter overrides of the wrong type
+    │   └── LedgerError       returned 整改台账 workbooks (`pbcheck ledger import`) with invalid rows
     └── InternalError (exit 3) the engine or the checker misbehaved (never the user's fault)
 """
 from __future__ import annotations
@@ -103,6 +104,10 @@ class TemplateError(InputError):
 
 class ParameterError(InputError):
     """A parameter value (`--param`, override) of the wrong type or for an unknown parameter."""
+
+
+class LedgerError(InputError):
+    """A returned 整改台账 workbook whose rows cannot be imported (unknown 问题编号, edited locked cells…)."""
 
 
 class InternalError(PbcheckError):

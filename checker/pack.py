@@ -60,6 +60,7 @@ class ParamDecl:
     minimum: float | None = None
     maximum: float | None = None
     origin: str = ""               # id of the pack that set the current default
+    history: tuple[tuple[str, Any], ...] = ()   # (pack id, default) from the root pack down, one per pack that set it
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,9 @@ def _load(directory: Path, col: _Collector, seen: list[Path]) -> Pack | None:
     if len(seen) >= MAX_EXTENDS_DEPTH:
         col.add(_display(directory / "pack.yaml"), None, "extends-depth", f"extends 层数超过 {MAX_EXTENDS_DEPTH}")
         return None
+    if not _inside(directory / "pack.yaml", directory):
+        col.add(_display(directory / "pack.yaml"), None, "outside-pack", "pack.yaml 是指向规则包目录之外的链接，已拒绝读取")
+        return None
     doc = _read(directory / "pack.yaml", col)
     if doc is None:
         return None
@@ -245,7 +249,12 @@ def _load(directory: Path, col: _Collector, seen: list[Path]) -> Pack | None:
             except UsageError as exc:
                 col.add(file, span_of(data, "extends"), "extends-missing", str(exc))
                 parent_dir = None
-            if parent_dir is not None:
+            if parent_dir is not None and (parent_dir in seen or parent_dir == directory):
+                chain = " → ".join(_display(p) for p in seen + [directory, parent_dir])
+                col.add(file, span_of(data, "extends"), "extends-cycle", f"extends 形成循环：{chain}")
+            elif parent_dir is not None and len(seen) + 1 >= MAX_EXTENDS_DEPTH:
+                col.add(file, span_of(data, "extends"), "extends-depth", f"extends 层数超过 {MAX_EXTENDS_DEPTH}")
+            elif parent_dir is not None:
                 parent = _load(parent_dir, col, seen + [directory])
 
     parameters = dict(parent.parameters) if parent else {}
@@ -273,7 +282,12 @@ def _load(directory: Path, col: _Collector, seen: list[Path]) -> Pack | None:
     _apply_overrides(data, file, col, rules, severities, parent is not None)
 
     base = directory / "tests" / "base.yaml"
-    base_record = base if base.is_file() else (parent.base_record if parent else None)
+    base_record = parent.base_record if parent else None
+    if base.is_file():
+        if _inside(base, directory):
+            base_record = base
+        else:
+            col.add(_display(base), None, "outside-pack", "tests/base.yaml 是指向规则包目录之外的链接，已拒绝读取")
     return Pack(pack_id, title, version, description, directory, [pack_id] + (parent.chain if parent else []),
                 parameters, constants, severities, rules, base_record, files)
 
@@ -293,11 +307,16 @@ def _rule_files(directory: Path, col: _Collector) -> list[Path]:
     for path in sorted(directory.iterdir()):
         if path.name == "pack.yaml" or path.suffix.lower() not in (".yaml", ".yml") or not path.is_file():
             continue
-        if path.is_symlink() and directory.resolve() not in path.resolve().parents:
+        if not _inside(path, directory):
             col.add(_display(path), None, "outside-pack", "规则文件是指向规则包目录之外的链接，已拒绝读取")
             continue
         files.append(path)
     return files
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    """Whether `path`, links followed, stays inside the pack `directory` (packs.md: no reading outside)."""
+    return directory.resolve() in path.resolve().parents
 
 
 def _copy_rule(spec: RuleSpec) -> RuleSpec:
@@ -438,8 +457,11 @@ def _read_parameters(data: MarkedDict, file: str, doc: Document, col: _Collector
         if error:
             col.add(file, span_of(decl, "default") or key_span, "bad-parameter", error)
             continue
+        history = inherited.history if inherited else ()
+        if "default" in decl or inherited is None:
+            history = history + ((pack_id, value),)
         out[name] = ParamDecl(name, ptype, value, candidate.title, candidate.description, loc, minimum, maximum,
-                              pack_id if "default" in decl else (inherited.origin if inherited else pack_id))
+                              pack_id if "default" in decl else (inherited.origin if inherited else pack_id), history)
 
 
 def _read_constants(data: MarkedDict, file: str, col: _Collector, out: dict[str, Any]) -> None:
@@ -478,6 +500,10 @@ def _apply_overrides(data: MarkedDict, file: str, col: _Collector, rules: dict[s
                      severities: dict[str, int], is_child: bool) -> None:
     overrides = data.get("overrides")
     if overrides is None:
+        return
+    if not is_child:
+        col.add(file, key_span_of(data, "overrides"), "pack-schema",
+                "overrides 只能写在扩展其他规则包（extends）的子规则包中；本包自己的规则请直接修改规则")
         return
     if not isinstance(overrides, MarkedDict):
         col.add(file, span_of(data, "overrides"), "pack-schema", "overrides 应为映射：规则编号 → {severity, enabled}")
@@ -659,30 +685,28 @@ def _read_tests(entry: MarkedDict, doc: Document, col: _Collector, rid: str) -> 
             col.add(file, span_of(case, "name"), "bad-test", f"规则 {rid} 的测试用例名 {name} 重复")
             continue
         names.add(name)
+        before = len(col.problems)
         fires = case.get("fires")
         if isinstance(fires, bool) or not isinstance(fires, int) or fires < 0:
             col.add(file, span_of(case, "fires") if "fires" in case else span, "bad-test",
                     f"测试 {rid}/{name} 需要 fires（期望的发现数，非负整数），实际为 {fires!r}")
-            continue
         unit = case.get("unit", {})
         if unit is None:
             unit = {}
         if not isinstance(unit, dict):
             col.add(file, span_of(case, "unit"), "bad-test", f"测试 {rid}/{name} 的 unit 应为映射（与 tests/base.yaml 合并）")
-            continue
         params = case.get("params", {}) or {}
         if not isinstance(params, dict):
             col.add(file, span_of(case, "params"), "bad-test", f"测试 {rid}/{name} 的 params 应为映射")
-            continue
         status = case.get("status")
         if status is not None and status not in ("fired", "passed", "not_applicable", "missing_data"):
             col.add(file, span_of(case, "status"), "bad-test",
-                    f"测试 {rid}/{name} 的 status 应为 fired、passed、not_applicable、missing_data 之一")
-            status = None
+                    f"测试 {rid}/{name} 的 status 应为 fired、passed、not_applicable、missing_data 之一，实际为 {status!r}")
         evidence = case.get("evidence")
         if evidence is not None and (not isinstance(evidence, list) or not all(isinstance(e, (str, int)) for e in evidence)):
             col.add(file, span_of(case, "evidence"), "bad-test", f"测试 {rid}/{name} 的 evidence 应为证据键的列表")
-            evidence = None
+        if len(col.problems) > before:
+            continue
         loc = Location(file, span.line, span.col) if span else Location(file, 1, 1)
         out.append(TestCase(name, unit, fires, _str_list(case, "also", file, col, f"测试 {rid}/{name} "),
                             _str_list(case, "not_also", file, col, f"测试 {rid}/{name} "), dict(params), status,

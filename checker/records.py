@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from . import schema
 from .errors import InputError, Location, Problem, UsageError
@@ -25,10 +25,11 @@ from .schema import UNIT, Field, FieldType, ListOf, Record, Scalar
 from .source import Document, Span, key_span_of, load_file, span_of
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".json")
-_SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")          # accepted when named on the command line
+DIRECTORY_WORKBOOK_SUFFIXES = (".xlsx",)        # read from directories (records.md)
+CSV_UNITS = "units.csv"                         # a directory holding it is one CSV set
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SHOW_CHARS = 40
-_USE_YAML = "（当前请使用 YAML 或 JSON 文件）"
 
 
 class _Invalid:
@@ -94,12 +95,17 @@ def validate_unit(data: Any, source: Document | str, *, span: Span | None = None
     return (None, problems) if problems else (out, [])
 
 
-def _validate(data: Any, source: Document | str, span: Span | None) -> tuple[Any, list[Problem]]:
-    """Validate and normalise; returns the (possibly partial) normalised unit and the sorted problems."""
+def _validate(data: Any, source: Document | str, span: Span | None,
+              place: Callable[[str], str | None] | None = None) -> tuple[Any, list[Problem]]:
+    """Validate and normalise; returns the (possibly partial) normalised unit and the sorted problems.
+
+    `place` names where an element is in words (`meetings 表第5行`) for messages that point at another
+    element (duplicate keys); without it, YAML/JSON line numbers are used.
+    """
     if isinstance(source, Document):
-        checker = _Validator(source.path, source.text)
+        checker = _Validator(source.path, source.text, place)
     else:
-        checker = _Validator(str(source), None)
+        checker = _Validator(str(source), None, place)
     out = checker.record(UNIT, data, "", span if span is not None else getattr(data, "span", None))
     if isinstance(out, dict):
         checker.unit_references(out, data)
@@ -123,9 +129,10 @@ def _text_or_none(value: Any) -> str | None:
 class _Validator:
     """One pass over a unit: checks every field, builds the normalised copy, collects the problems."""
 
-    def __init__(self, file: str, text: str | None):
+    def __init__(self, file: str, text: str | None, place: Callable[[str], str | None] | None = None):
         self.file = file
         self.text = text
+        self.place = place
         self.problems: list[Problem] = []
 
     # -- reporting --------------------------------------------------------------------------
@@ -174,7 +181,7 @@ class _Validator:
         """Report a field name the schema does not know, suggesting the closest known one."""
         names = [f.name for f in rec.fields]
         shown = str(key)
-        hint = _suggest(shown, names, {f.label: f.name for f in rec.fields if f.label})
+        hint = suggest(shown, names, {f.label: f.name for f in rec.fields if f.label})
         note = f"；是否为 “{hint}”？" if hint else f"（{rec.label}记录可用字段：{'、'.join(names)}）"
         self.report(key_span_of(data, key) or here, "unknown-field", _join(path, shown),
                     f"未知字段 “{shown}”{note}", None, shown)
@@ -235,9 +242,12 @@ class _Validator:
                 child = f"{path}[{index}]"
             if key in seen:
                 first_index, first_span = seen[key]
-                at = f"第 {first_span.line} 行的 " if first_span else ""
+                first_path = f"{path}[{first_index}]"
+                first = self.place(first_path) if self.place is not None else None
+                if first is None:
+                    first = (f"第 {first_span.line} 行的 " if first_span else "") + first_path
                 self.report(where, "duplicate-key", child,
-                            f"{rec.label}的键 “{key}”（{' + '.join(fields)}）与{at}{path}[{first_index}] 重复，"
+                            f"{rec.label}的键 “{key}”（{' + '.join(fields)}）与{first} 重复，"
                             f"单位内必须唯一", "单位内唯一的键", key)
             else:
                 seen[key] = (index, where)
@@ -271,7 +281,7 @@ class _Validator:
             note = "（如需文字请加引号）" if isinstance(value, (bool, float)) else ""
             return self.mismatch(span, "type-error", path, t.describe(), value, note)
         if t.enum is not None and text not in t.enum:
-            hint = _suggest(text, list(t.enum))
+            hint = suggest(text, list(t.enum))
             return self.mismatch(span, "enum", path, t.describe(), value, f"；是否为 “{hint}”？" if hint else "")
         if t.max_length is not None and len(text) > t.max_length:
             expected = f"字符串（最长 {t.max_length} 字）"
@@ -345,7 +355,7 @@ class _Validator:
                 continue
             element = raw[index] if isinstance(raw, list) else None
             where = span_of(element, "prestudy_meeting") or span_of(raw, index)
-            hint = _suggest(ref, ids)
+            hint = suggest(ref, ids)
             note = f"；是否为 “{hint}”？" if hint else ""
             self.report(where, "reference", f"major_decisions[{index}].prestudy_meeting",
                         f"前置研究会议 “{ref}” 不是本单位 meetings 中的会议编号{note}",
@@ -426,7 +436,7 @@ def describe_value(value: Any) -> str:
     return f"不支持的值（{type(value).__name__}）"
 
 
-def _suggest(word: str, choices: list[str], aliases: dict[str, str] | None = None) -> str | None:
+def suggest(word: str, choices: list[str], aliases: dict[str, str] | None = None) -> str | None:
     """The closest choice to a mistyped word (case-insensitive; Chinese labels map to field names)."""
     if aliases and word in aliases:
         return aliases[word]
@@ -459,72 +469,99 @@ def _shown_path(path: str) -> str:
 def load_units(paths: Sequence[str | Path]) -> Iterator[UnitRecord | InvalidUnit]:
     """Stream the units of record files and directories, each validated: UnitRecord or InvalidUnit.
 
-    Paths are checked at once (a missing path or an unsupported file type raises UsageError before
-    anything is read); files are then read one at a time as the iterator is consumed.
+    Inputs are YAML/JSON files, XLSX workbooks, CSV sets (a directory holding `units.csv`, or that
+    `units.csv` itself) and directories of these. Paths are checked at once (a missing path or an
+    unsupported file type raises UsageError before anything is read); files are then read one at a
+    time as the iterator is consumed (a workbook as a whole: its units span all its sheets).
     """
     files = _plan(paths)
     return _stream(files)
 
 
-def _plan(paths: Sequence[str | Path]) -> list[tuple[Path, str]]:
-    """Every record file to read, in order, with its name as shown to users; duplicates once."""
+@dataclass(frozen=True)
+class _Input:
+    """One thing to read: a YAML/JSON file ("text"), a workbook ("xlsx") or a CSV set directory ("csv")."""
+
+    path: Path
+    shown: str
+    kind: str
+
+
+def _plan(paths: Sequence[str | Path]) -> list[_Input]:
+    """Every record input to read, in order, with its name as shown to users; duplicates once."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    planned: list[tuple[Path, str]] = []
+    planned: list[_Input] = []
     seen: set[Path] = set()
     for given in paths:
         path = Path(given)
         if not path.exists():
             raise UsageError(f"找不到记录文件或目录：{given}")
         if path.is_dir():
-            found = _directory_files(path)
+            found = _directory_inputs(path)
         else:
-            _check_suffix(path, str(given))
-            found = [(path, str(given))]
-        for file, shown in found:
-            real = file.resolve()
+            found = [_file_input(path, str(given))]
+        for item in found:
+            real = item.path.resolve()
             if real not in seen:
                 seen.add(real)
-                planned.append((file, shown))
+                planned.append(item)
     return planned
 
 
-def _check_suffix(path: Path, shown: str) -> None:
+def _file_input(path: Path, shown: str) -> _Input:
+    """A file named on the command line, by its suffix."""
     suffix = path.suffix.lower()
     if suffix in RECORD_SUFFIXES:
-        return
-    if suffix in _SPREADSHEET_SUFFIXES:
-        raise UsageError(f"暂不支持读取 XLSX/CSV 表格记录：{shown}{_USE_YAML}")
-    raise UsageError(f"不支持的记录文件类型：{shown}（支持 .yaml、.yml、.json）")
+        return _Input(path, shown, "text")
+    if suffix in WORKBOOK_SUFFIXES:
+        return _Input(path, shown, "xlsx")
+    if suffix == ".xls":
+        raise UsageError(f"不支持旧版 Excel 97-2003 工作簿：{shown}（请在 Excel 中另存为 .xlsx）")
+    if suffix == ".csv":
+        if path.name.lower() == CSV_UNITS:
+            return _Input(path.parent, str(Path(shown).parent), "csv")
+        raise UsageError(f"CSV 记录请给出包含 units.csv 的目录（或 units.csv 本身）：{shown}")
+    raise UsageError(f"不支持的记录文件类型：{shown}（支持 .yaml、.yml、.json、.xlsx，或含 units.csv 的目录）")
 
 
-def _directory_files(root: Path) -> list[tuple[Path, str]]:
-    """Record files below `root`, sorted by relative path; hidden files and folders are skipped."""
-    found: list[Path] = []
+def _directory_inputs(root: Path) -> list[_Input]:
+    """Record inputs below `root`, sorted by relative path; hidden files, folders and Excel lock files skipped.
+
+    A folder holding `units.csv` is one CSV set (its CSV files are its sheets); its other record files
+    and sub-folders are read as usual.
+    """
+    found: list[tuple[tuple[str, ...], _Input]] = []
 
     def unreadable(exc: OSError) -> None:
         raise UsageError(f"无法读取目录：{exc.filename}（{exc.strerror}）")
 
     for folder, dirs, names in os.walk(root, onerror=unreadable):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        if "units.csv" in names:
-            raise UsageError(f"暂不支持读取 CSV 记录集：{Path(folder) / 'units.csv'}{_USE_YAML}")
+        here = Path(folder)
+        rel = here.relative_to(root)
+        if CSV_UNITS in names:
+            found.append((rel.parts + (CSV_UNITS,), _Input(here, str(here), "csv")))
         for name in names:
             if name.startswith((".", "~$")):
                 continue
             suffix = Path(name).suffix.lower()
             if suffix in RECORD_SUFFIXES:
-                found.append(Path(folder, name).relative_to(root))
-            elif suffix in (".xlsx", ".xlsm"):
-                raise UsageError(f"暂不支持读取 XLSX 表格记录：{Path(folder) / name}{_USE_YAML}")
-    found.sort(key=lambda rel: rel.parts)
-    return [(root / rel, str(root / rel)) for rel in found]
+                found.append((rel.parts + (name,), _Input(here / name, str(here / name), "text")))
+            elif suffix in DIRECTORY_WORKBOOK_SUFFIXES:
+                found.append((rel.parts + (name,), _Input(here / name, str(here / name), "xlsx")))
+    found.sort(key=lambda item: item[0])
+    return [item for _, item in found]
 
 
-def _stream(files: list[tuple[Path, str]]) -> Iterator[UnitRecord | InvalidUnit]:
-    """Read the files one by one and yield their units; unit ids must be unique across all of them."""
+def _stream(inputs: list[_Input]) -> Iterator[UnitRecord | InvalidUnit]:
+    """Read the inputs one by one and yield their units; unit ids must be unique across all of them."""
     first_seen: dict[str, Location] = {}
-    for path, shown in files:
+    for item in inputs:
+        if item.kind != "text":
+            yield from _book_units(item, first_seen)
+            continue
+        path, shown = item.path, item.shown
         try:
             doc = load_file(path, shown)
         except InputError as exc:
@@ -535,6 +572,45 @@ def _stream(files: list[tuple[Path, str]]) -> Iterator[UnitRecord | InvalidUnit]
             yield InvalidUnit(None, None, None, shown, (problem,), Location(shown, 1, 1))
             continue
         yield from _document_units(doc, first_seen)
+
+
+def _book_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
+    """The units of a workbook or CSV set: cells converted per the schema, then the same validation as YAML."""
+    from .spreadsheet.assemble import read_book
+    from .spreadsheet.locate import sort_key, translate
+
+    shown = item.shown
+    try:
+        book = read_book(item.path, shown)
+    except InputError as exc:
+        yield InvalidUnit(None, None, None, shown, tuple(exc.problems), Location(shown))
+        return
+    if book.problems:
+        yield InvalidUnit(None, None, None, shown, tuple(sorted(book.problems, key=sort_key)), Location(shown))
+    for sheet_unit in book.units:
+        out, found = _validate(sheet_unit.data, shown, None, sheet_unit.place_text)
+        partial = out if isinstance(out, dict) else {}
+        unit_id = _text_or_none(partial.get("unit_id")) or sheet_unit.unit_id
+        problems = translate(found, sheet_unit) + [replace(p, unit=unit_id) for p in sheet_unit.problems]
+        if unit_id is not None and not sheet_unit.duplicated:
+            problems.extend(_duplicate(unit_id, sheet_unit.places.get("unit_id", sheet_unit.location), first_seen))
+        problems.sort(key=sort_key)
+        if problems:
+            yield InvalidUnit(unit_id, _text_or_none(partial.get("name")), _text_or_none(partial.get("parent")),
+                              shown, tuple(problems), sheet_unit.location)
+        else:
+            yield UnitRecord(unit_id, out, shown, sheet_unit.location)
+
+
+def _duplicate(unit_id: str, here: Location, first_seen: dict[str, Location]) -> list[Problem]:
+    """The duplicate-unit problem if `unit_id` was seen before in this input (and remember it otherwise)."""
+    first = first_seen.get(unit_id)
+    if first is None:
+        first_seen[unit_id] = here
+        return []
+    where = str(first) if first.sheet is not None else f"{first.file}:{first.line}"
+    return [Problem(here, "duplicate-unit", f"unit_id：单位编号 “{unit_id}” 重复，首次出现于 {where}",
+                    unit_id, "unit_id", "输入中唯一的单位编号", unit_id)]
 
 
 def _document_units(doc: Document, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
@@ -582,14 +658,9 @@ def _unit(doc: Document, data: Any, span: Span | None, first_seen: dict[str, Loc
     partial = out if isinstance(out, dict) else {}
     unit_id = _text_or_none(partial.get("unit_id"))
     if unit_id is not None:
-        here = _at(doc.path, span_of(data, "unit_id") or span)
-        first = first_seen.get(unit_id)
-        if first is None:
-            first_seen[unit_id] = here
-        else:
-            problems.append(Problem(here, "duplicate-unit",
-                                    f"unit_id：单位编号 “{unit_id}” 重复，首次出现于 {first.file}:{first.line}",
-                                    unit_id, "unit_id", "输入中唯一的单位编号", unit_id))
+        duplicate = _duplicate(unit_id, _at(doc.path, span_of(data, "unit_id") or span), first_seen)
+        if duplicate:
+            problems.extend(duplicate)
             problems.sort(key=_problem_order)
     if problems:
         return InvalidUnit(unit_id, _text_or_none(partial.get("name")), _text_or_none(partial.get("parent")),

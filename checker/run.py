@@ -42,6 +42,8 @@ class RunOptions:
     fail_on: str = "高"
     keep_going: bool = False
     templates: Path | None = None
+    annotate: bool = False         # write annotated copies of spreadsheet inputs with problems (out_dir/annotated/)
+    db: str | None = None          # run history database (path or URL); None: no history (the CLI defaults to pbcheck.db)
 
 
 @dataclass
@@ -54,6 +56,9 @@ class RunOutcome:
     exit_code: int
     run: RunInfo | None = None
     outputs_written: bool = True
+    extras: dict = field(default_factory=dict)     # RunState.extras (e.g. the history diff, for the CLI)
+    annotated: list[Path] = field(default_factory=list)     # --annotate copies written
+    annotation_notes: list[str] = field(default_factory=list)
 
 
 def rule_metas(compiled: CompiledPack) -> dict[str, RuleMeta]:
@@ -115,6 +120,9 @@ def exit_status(results: Sequence[UnitResult], invalid: Sequence[InvalidUnit], f
 # (manual findings, waivers, run history…). Each takes and returns the RunState.
 PostCheckStep = Callable[["RunState"], "RunState"]
 POST_CHECK_STEPS: list[PostCheckStep] = []
+# Steps that run once every output is written (run history records the run only then).
+PostWriteStep = Callable[["RunState", RunInfo, "list[Path]"], None]
+POST_WRITE_STEPS: list[PostWriteStep] = []
 
 
 @dataclass
@@ -149,8 +157,13 @@ def execute(options: RunOptions, progress: Callable[[int], None] | None = None) 
             results.append(item)
         if progress:
             progress(len(results) + len(invalid))
+    annotated: tuple[list[Path], list[str]] = ([], [])
+    if options.annotate and invalid:
+        from .spreadsheet.annotate import write_annotations
+        annotated = write_annotations(invalid, options.out_dir / "annotated")
     if invalid and not options.keep_going:
-        return RunOutcome(results, invalid, [], EXIT_INPUT, outputs_written=False)
+        return RunOutcome(results, invalid, [], EXIT_INPUT, outputs_written=False,
+                          annotated=annotated[0], annotation_notes=annotated[1])
     state = RunState(options, compiled, as_of, results, invalid)
     for step in POST_CHECK_STEPS:
         state = step(state)
@@ -160,8 +173,10 @@ def execute(options: RunOptions, progress: Callable[[int], None] | None = None) 
                   {k: _json_param(v) for k, v in compiled.params.items()}, len(state.results), len(state.invalid),
                   tuple(str(i) for i in options.inputs), options.issuer, options.doc_no)
     units = tuple(state.results) + tuple(invalid_result(i) for i in state.invalid)
-    ctx = OutputContext(run, rule_metas(compiled), units, options.templates, state.waivers, state.extras)
-    files: list[tuple[str, bytes | str]] = [("findings.json", dumps(build_findings_document(run, units, state.waivers)))]
+    # "formats" tells writers which sibling outputs exist (the summary links to the notices)
+    ctx = OutputContext(run, rule_metas(compiled), units, options.templates, state.waivers,
+                        {**state.extras, "formats": tuple(formats)})
+    files: list[tuple[str, bytes | str]] = [("findings.json", dumps(build_findings_document(run, units, state.waivers, state.extras)))]
     for fmt in formats:
         files.extend(writer(fmt)(ctx))
     # Render everything first, then write: a failing template leaves the previous outputs intact.
@@ -170,7 +185,10 @@ def execute(options: RunOptions, progress: Callable[[int], None] | None = None) 
         path = options.out_dir / relative
         write_atomic(path, data)
         written.append(path)
-    return RunOutcome(state.results, state.invalid, written, code, run)
+    for after in POST_WRITE_STEPS:
+        after(state, run, written)
+    return RunOutcome(state.results, state.invalid, written, code, run, extras=state.extras,
+                      annotated=annotated[0], annotation_notes=annotated[1])
 
 
 def _json_param(value):
@@ -182,3 +200,10 @@ def _json_param(value):
 def problems_of(invalid: Sequence[InvalidUnit]) -> list[Problem]:
     """Every validation problem of the invalid units, in input order."""
     return [p for unit in invalid for p in unit.problems]
+
+
+# Run history (checker.history): compare with earlier runs before the outputs, record the run after them.
+from .history.step import compare_with_history, record_in_history  # noqa: E402  (the step needs nothing above)
+
+POST_CHECK_STEPS.append(compare_with_history)
+POST_WRITE_STEPS.append(record_in_history)

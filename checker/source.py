@@ -114,28 +114,8 @@ def _looks_gbk(raw: bytes) -> bool:
 # --------------------------------------------------------------------------------------------
 # YAML
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core scalars, marked containers, no aliases and no duplicate keys."""
-
-    yaml_implicit_resolvers: dict = {}
-
-    def __init__(self, stream: str, path: str):
-        super().__init__(stream)
-        self._path = path
-        self._depth = 0
-
-    def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise _YamlProblem(event.start_mark, "alias", "不支持 YAML 锚点/别名（*引用），请直接写出内容")
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            event = self.peek_event()
-            raise _YamlProblem(event.start_mark, "too-deep", f"嵌套层数超过 {MAX_DEPTH} 层")
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+class _MarkedConstructor:
+    """Constructors shared by both loaders: marked containers, duplicate keys, strict scalars."""
 
     def construct_yaml_map(self, node):
         data = MarkedDict()
@@ -193,35 +173,94 @@ class _YamlProblem(Exception):
 
 
 def _span(node) -> Span:
-    style = getattr(node, "style", None) if isinstance(node, ScalarNode) else None
+    style = (getattr(node, "style", None) or None) if isinstance(node, ScalarNode) else None
     return Span(node.start_mark.line + 1, node.start_mark.column + 1, style,
                 node.start_mark.index, node.end_mark.index)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_date)
-_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
-_Loader.add_constructor(None, _Loader.construct_undefined)
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+0123456789."))
-_Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
-_Loader.add_implicit_resolver("tag:yaml.org,2002:timestamp", re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), list("0123456789"))
+class _Loader(_MarkedConstructor, yaml.SafeLoader):
+    """Pure-Python loader: refuses aliases and deep nesting while composing."""
+
+    yaml_implicit_resolvers: dict = {}
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _YamlProblem(event.start_mark, "alias", "不支持 YAML 锚点/别名（*引用），请直接写出内容")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            event = self.peek_event()
+            raise _YamlProblem(event.start_mark, "too-deep", f"嵌套层数超过 {MAX_DEPTH} 层")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_FAST_BASE = getattr(yaml, "CSafeLoader", None)
+_LOADERS: list[type] = [_Loader]
+if _FAST_BASE is not None:
+    class _FastLoader(_MarkedConstructor, _FAST_BASE):  # type: ignore[misc, valid-type]
+        """libyaml-based loader (several times faster); aliases and depth are checked on the node graph."""
+
+        yaml_implicit_resolvers: dict = {}
+
+    _LOADERS.append(_FastLoader)
+
+
+def _check_graph(root) -> None:
+    """Refuse aliases (a node reached twice) and nesting deeper than MAX_DEPTH, before constructing."""
+    seen: set[int] = set()
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _YamlProblem(node.start_mark, "too-deep", f"嵌套层数超过 {MAX_DEPTH} 层")
+        if id(node) in seen:
+            raise _YamlProblem(node.start_mark, "alias", "不支持 YAML 锚点/别名（*引用），请直接写出内容")
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(node, SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+
+
+for _cls in _LOADERS:
+    _cls.add_constructor("tag:yaml.org,2002:map", _MarkedConstructor.construct_yaml_map)
+    _cls.add_constructor("tag:yaml.org,2002:seq", _MarkedConstructor.construct_yaml_seq)
+    _cls.add_constructor("tag:yaml.org,2002:timestamp", _MarkedConstructor.construct_yaml_date)
+    _cls.add_constructor("tag:yaml.org,2002:float", _MarkedConstructor.construct_yaml_float)
+    _cls.add_constructor("tag:yaml.org,2002:int", _MarkedConstructor.construct_yaml_int)
+    _cls.add_constructor(None, _MarkedConstructor.construct_undefined)
+    _cls.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    _cls.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+    _cls.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+        list("-+0123456789."))
+    _cls.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+    _cls.add_implicit_resolver("tag:yaml.org,2002:timestamp", re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), list("0123456789"))
 
 
 def load_yaml(text: str, path: str) -> Any:
-    """Parse YAML text into marked data; every syntax problem becomes an InputError with line:col."""
-    loader = _Loader(text, path)
+    """Parse YAML text into marked data; every syntax problem becomes an InputError with line:col.
+
+    The libyaml loader is tried first for speed; on any problem the pure-Python loader parses
+    again, so that errors (and their positions, e.g. of an alias's use) read the same either way.
+    """
+    if len(_LOADERS) > 1:
+        try:
+            return _load_with(_LOADERS[-1], text)
+        except (yaml.YAMLError, _YamlProblem, RecursionError, ValueError, OverflowError):
+            pass
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        return loader.construct_document(node)
+        return _load_with(_Loader, text)
     except _YamlProblem as exc:
         raise InputError(f"YAML 文件有误：{path}", [
             _problem(path, exc.mark.line + 1, exc.mark.column + 1, exc.code, str(exc))]) from None
@@ -234,6 +273,16 @@ def load_yaml(text: str, path: str) -> Any:
         raise InputError(f"YAML 语法错误：{path}", [_problem(path, line, col, "yaml-syntax", f"YAML 语法错误：{what}")]) from None
     except (yaml.YAMLError, ConstructorError, RecursionError, ValueError, OverflowError) as exc:
         raise InputError(f"YAML 文件有误：{path}", [_problem(path, 1, 1, "yaml-syntax", f"YAML 无法解析：{exc}")]) from None
+
+
+def _load_with(loader_class: type, text: str) -> Any:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_graph(node)
+        return loader.construct_document(node)
     finally:
         loader.dispose()
 

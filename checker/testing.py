@@ -87,9 +87,25 @@ class PackTester:
         record = UnitRecord(str(data["unit_id"]), data, where.file, where)
         return check_unit(compiled, engine, record, record.period.end)
 
+    def case_params(self, rule: RuleSpec, case: TestCase) -> dict[str, Any]:
+        """The parameters a case runs with: for a rule inherited from a parent pack, the values that pack
+        (or its ancestors) set, so that a child's stricter thresholds do not break the parent's cases;
+        then the case's own `params`."""
+        params: dict[str, Any] = {}
+        if rule.pack_id != self.pack.id and rule.pack_id in self.pack.chain:
+            written_by = set(self.pack.chain[self.pack.chain.index(rule.pack_id):])
+            for name, decl in self.pack.parameters.items():
+                for pack_id, value in reversed(decl.history):
+                    if pack_id in written_by:
+                        if value != decl.default:
+                            params[name] = value
+                        break
+        params.update(case.params)
+        return params
+
     def run_case(self, rule: RuleSpec, case: TestCase) -> CaseResult:
         """Run one case and compare what was found with what the case expects."""
-        outcome = self.check_record(case.unit, case.params, case.location)
+        outcome = self.check_record(case.unit, self.case_params(rule, case), case.location)
         if isinstance(outcome, list):
             lines = tuple(f"测试记录无效：{p.field or ''} {p.message}".strip() for p in outcome)
             return CaseResult(rule.id, case, False, lines)

@@ -83,7 +83,11 @@ class FindingsView:
 
 @dataclass
 class Context:
-    """Everything names can refer to at one point of an evaluation."""
+    """Everything names can refer to at one point of an evaluation.
+
+    Filters set `it`/`fields`/`parent` on the context they are given while they run and restore
+    them afterwards (much cheaper than a copy per element); nothing keeps a context across calls.
+    """
 
     unit: Mapping[str, Any]
     period: Mapping[str, Any]
@@ -98,8 +102,15 @@ class Context:
     period_obj: Period | None = None
 
     def for_element(self, elem: Any, parent: Any) -> "Context":
-        """The context inside a filter or element argument."""
+        """A copy of the context as seen inside a filter or element argument."""
         return replace(self, it=elem, fields=elem, parent=parent if parent is not None else self.parent)
+
+    def derive(self, **changes: Any) -> "Context":
+        """A copy with some names changed (cheaper than dataclasses.replace)."""
+        new = object.__new__(Context)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
 
 
 class EvalError(Exception):
@@ -172,7 +183,7 @@ def get_field(base: Any, name: str) -> Any:
             else:
                 entries.append((inner, elem, parent))
         return Coll(entries)
-    if isinstance(base, Mapping):
+    if isinstance(base, dict):
         value = base.get(name)
         if isinstance(value, (list, tuple)):
             return _as_coll(value, None)
@@ -246,7 +257,17 @@ def _filtered(arg: Expr, ctx: Context) -> Coll:
         coll = evaluate(arg.source, ctx)
         if coll is None:
             return Coll([])
-        kept = [e for e in coll.entries if truthy(evaluate(arg.filter, ctx.for_element(e[1], e[2])))]
+        saved = (ctx.it, ctx.fields, ctx.parent)
+        kept = []
+        condition = arg.filter
+        try:
+            for entry in coll.entries:
+                ctx.it = ctx.fields = entry[1]
+                ctx.parent = entry[2] if entry[2] is not None else saved[2]
+                if truthy(evaluate(condition, ctx)):
+                    kept.append(entry)
+        finally:
+            ctx.it, ctx.fields, ctx.parent = saved
         return Coll(kept)
     coll = evaluate(arg, ctx)
     return coll if isinstance(coll, Coll) else Coll([])

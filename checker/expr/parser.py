@@ -136,13 +136,14 @@ class Parser:
             raise ExprSyntaxError(f"此处应为 {what}，实际为 {self.describe(self.tok)}", self.tok.pos)
         return self.advance()
 
-    @staticmethod
-    def describe(tok: Token) -> str:
+    def describe(self, tok: Token) -> str:
         if tok.kind == "EOF":
             return "表达式结束"
+        # the text as written: `.1` after a dot must not show up as the number 0.1
+        written = self.text[tok.pos:tok.end]
         if tok.kind == "STR":
-            return f"字符串 \"{tok.value}\""
-        return f"“{tok.value}”"
+            return f"字符串 {written}"
+        return f"“{written}”"
 
     def prev_end(self) -> int:
         return self.tokens[self.i - 1].end if self.i else 0
@@ -154,6 +155,9 @@ class Parser:
         node = self.expr()
         if not self.at("EOF"):
             tok = self.tok
+            if tok.kind == "KW" and tok.value == "where":
+                raise ExprSyntaxError("where 只能写在 count、sum、any 等函数的第一个参数中，如 count(meetings where type == \"支委会\")",
+                                      tok.pos)
             hint = "（多个条件请用 and / or 连接）" if tok.kind in ("NAME", "NUM", "STR") else ""
             raise ExprSyntaxError(f"多余的 {self.describe(tok)}{hint}", tok.pos)
         return node

@@ -272,7 +272,7 @@ class Checker:
             if isinstance(inner, CollT):          # flatten a nested list: its elements' parent is the outer element
                 return CollT(inner.value, inner.elem, base.value)
             return CollT(inner, base.elem, base.parent)   # project a field; filters still see the element
-        if base is None and bare:
+        if bare and (base is None or base in (NUMBER, STRING, BOOL, DATE)):
             self.fail(pos, "unknown-name", f"未知名称 {name}（此处元素为简单值，请用 it）")
         if base in (NULL, ANY):
             return ANY
@@ -283,7 +283,18 @@ class Checker:
         guess = get_close_matches(name, names + (list(scope.constants) if bare else []), n=1)
         hint = f"，是否应为 {guess[0]}？" if guess else ""
         where = "（筛选条件中的裸名称指元素的字段；单位字段请写 unit.{0}）".format(name) if bare and scope.in_filter else ""
+        if bare and not name.isascii():
+            # field names are English; a bare Chinese word is almost always a value missing its quotes
+            where = f"（文字值请加引号，如 \"{name}\"）"
         self.fail(pos, "unknown-field", f"{record.label}记录没有字段 {name}{hint}{where}")
+
+    @staticmethod
+    def shadow_hint(node: Expr, scope: Scope) -> str:
+        """A hint when a reserved root (e.g. `period`) hides an element field of the same name."""
+        if isinstance(node, Name) and node.name in RESERVED and isinstance(scope.fields, RecT) \
+                and scope.fields.record.field(node.name) is not None:
+            return f"（{node.name} 指保留名称；元素自己的 {node.name} 字段请写 it.{node.name}）"
+        return ""
 
     def unknown_in_map(self, base: MapT, name: str, pos: int):
         guess = get_close_matches(name, base.names(), n=1)
@@ -350,7 +361,8 @@ class Checker:
             self.fail(node.right.pos, "type-error", f"in 的右边应为列表或字符串，实际为{describe(right)}")
         for side, t in ((node.left, left), (node.right, right)):
             if isinstance(t, (CollT, RecT, MapT)):
-                self.fail(side.pos, "type-error", f"不能直接比较{describe(t)}（请用 count/len/any 等函数）")
+                hint = self.shadow_hint(side, scope) or "（请用 count/len/any 等函数）"
+                self.fail(side.pos, "type-error", f"不能直接比较{describe(t)}{hint}")
         if not _comparable(left, right):
             self.fail(node.pos, "type-error", f"不能比较{describe(left)}和{describe(right)}")
         if op not in ("==", "!=") and BOOL in (left, right):

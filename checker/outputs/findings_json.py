@@ -13,6 +13,7 @@ from checker.findings import SEVERITY_ORDER, Finding, RunInfo, UnitResult
 
 TOOL_NAME = "pbcheck"
 WAIVER_LISTS = ("applied", "expired", "unused")
+HISTORY_SECTIONS = ("diff", "rectification")
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -64,9 +65,10 @@ def _waivers(waivers: Mapping[str, Any] | None) -> dict[str, list[Any]]:
 
 
 def build_findings_document(run: RunInfo, units: Sequence[UnitResult],
-                            waivers: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The findings.json document of a run, in the shape of interface.md."""
-    return {
+                            waivers: Mapping[str, Any] | None = None,
+                            extras: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The findings.json document of a run, in the shape of interface.md (+ `diff`/`rectification` with history)."""
+    doc = {
         "tool": {"name": TOOL_NAME, "version": run.tool_version},
         "pack": {"id": run.pack_id, "version": run.pack_version},
         "run": {
@@ -81,6 +83,10 @@ def build_findings_document(run: RunInfo, units: Sequence[UnitResult],
         "units": [u.to_json() for u in units],
         "waivers": _waivers(waivers),
     }
+    for key in HISTORY_SECTIONS:    # from the run history (checker.history), when it is on
+        if extras and extras.get(key) is not None:
+            doc[key] = extras[key]
+    return doc
 
 
 def _default(value: Any) -> Any:

@@ -1,15 +1,20 @@
 """整改通知书: one notice per unit with open findings; grouping and ordering here, layout in reports/notice.*.j2."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from jinja2.sandbox import SandboxedEnvironment
 
 from checker.findings import CHECK_LABELS, FIRED, SEVERITY_ORDER, Finding, RuleMeta, RunInfo, UnitResult
+from checker.outputs.evidence import EvidenceRow, evidence_row
 from checker.outputs.findings_json import rule_id_key, severity_rank
-from checker.render import display_text, render_report
+from checker.outputs.naming import notice_path
+from checker.outputs.templating import report_env
+from checker.render import DASH, display_text, render_report
+
+if TYPE_CHECKING:
+    from checker.outputs.context import OutputContext
 
 DEFAULT_ISSUER = "党建工作检查组"
 COMPOSITE_GROUP = "综合诊断"
@@ -18,6 +23,8 @@ UNCHECKED_LABEL = "未检查"
 WAIVED_NOTE = "已豁免"
 HTML_TEMPLATE = "notice.html.j2"
 MD_TEMPLATE = "notice.md.j2"
+CHECKLIST_ANNEX = "检查清单"
+WAIVED_ANNEX = "已批准豁免事项"
 
 _DIGITS = "零一二三四五六七八九"
 
@@ -31,20 +38,6 @@ class NoticeContext:
     rules: Mapping[str, RuleMeta]          # catalogue order
     doc_no: str | None                     # already numbered (see doc_number)
     findings: tuple[Finding, ...]          # the open findings to show
-
-
-@dataclass(frozen=True)
-class EvidenceRow:
-    """One evidence item laid out for a notice: kind, key and the remaining fields as text."""
-
-    kind: str
-    key: str
-    details: tuple[tuple[str, str], ...]
-
-    @property
-    def details_text(self) -> str:
-        """The remaining fields as "字段：值；字段：值"."""
-        return "；".join(f"{name}：{value}" for name, value in self.details)
 
 
 @dataclass(frozen=True)
@@ -83,6 +76,17 @@ class ChecklistRow:
     state: str | None
     label: str
     note: str
+
+
+@dataclass(frozen=True)
+class WaivedRow:
+    """A waived finding for the annex 已批准豁免事项: what was waived, why, by whom, until when."""
+
+    number: int
+    finding: Finding
+    reason: str
+    approver: str
+    expires: Any                           # ISO date or None (no expiry given)
 
 
 def chinese_numeral(n: int) -> str:
@@ -133,18 +137,21 @@ def _tag_order(rules: Mapping[str, RuleMeta]) -> dict[str, int]:
     return order
 
 
-def _evidence_value(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return json.dumps(dict(value), ensure_ascii=False, default=str)
-    return display_text(value)
+def tag_order(rules: Mapping[str, RuleMeta]) -> dict[str, int]:
+    """Tags in the order the catalogue first uses them (public: the summary orders its columns the same way)."""
+    return _tag_order(rules)
 
 
-def evidence_rows(finding: Finding) -> tuple[EvidenceRow, ...]:
-    """The finding's evidence as rows: kind, key, then the other fields in their given order."""
-    return tuple(
-        EvidenceRow(kind=display_text(e.get("kind")), key=display_text(e.get("key")),
-                    details=tuple((str(k), _evidence_value(v)) for k, v in e.items() if k not in ("kind", "key")))
-        for e in finding.evidence)
+def evidence_rows(finding: Finding, numbers: Mapping[str, int] | None = None) -> tuple[EvidenceRow, ...]:
+    """The finding's evidence as rows with Chinese labels; a related finding shown in the notice gets its number."""
+    rows = []
+    for e in finding.evidence:
+        row = evidence_row(e)
+        number = (numbers or {}).get(str(e.get("fingerprint"))) if e.get("kind") == "finding" else None
+        if number is not None:
+            row = EvidenceRow(row.kind, row.key, row.details + (("见本通知", f"第{number}项"),))
+        rows.append(row)
+    return tuple(rows)
 
 
 def notice_groups(findings: Sequence[Finding], rules: Mapping[str, RuleMeta]) -> list[NoticeGroup]:
@@ -171,13 +178,20 @@ def notice_groups(findings: Sequence[Finding], rules: Mapping[str, RuleMeta]) ->
         label = COMPOSITE_GROUP if composite else (f.tags[0] if f.tags else UNTAGGED_GROUP)
         buckets.setdefault((label, composite), []).append(f)
 
+    ordered = [(key, sorted(buckets[key], key=item_key)) for key in sorted(buckets, key=lambda k: group_key(*k))]
+    # numbers first, so that a composite can point at the numbered findings it rests on
+    numbers: dict[str, int] = {}
+    for _, group_findings in ordered:
+        for f in group_findings:
+            numbers.setdefault(f.fingerprint, len(numbers) + 1)
     groups: list[NoticeGroup] = []
     number = 0
-    for n, (label, composite) in enumerate(sorted(buckets, key=lambda k: group_key(*k)), start=1):
+    for n, ((label, composite), group_findings) in enumerate(ordered, start=1):
         items = []
-        for f in sorted(buckets[(label, composite)], key=item_key):
+        for f in group_findings:
             number += 1
-            items.append(NoticeItem(number=number, finding=f, refs_text="；".join(f.refs), evidence=evidence_rows(f)))
+            items.append(NoticeItem(number=number, finding=f, refs_text="；".join(f.refs),
+                                    evidence=evidence_rows(f, numbers)))
         groups.append(NoticeGroup(ordinal=chinese_numeral(n), label=label, composite=composite, items=tuple(items)))
     return groups
 
@@ -197,6 +211,18 @@ def checklist_rows(unit: UnitResult, rules: Mapping[str, RuleMeta],
     return rows
 
 
+def waived_rows(unit: UnitResult) -> list[WaivedRow]:
+    """The unit's waived findings for the annex 已批准豁免事项, in findings.json order."""
+    waived = sorted((f for f in unit.findings if f.status == "waived"),
+                    key=lambda f: (severity_rank(f.severity), rule_id_key(f.rule), f.item or "", f.fingerprint))
+    rows = []
+    for n, f in enumerate(waived, start=1):
+        w = f.waiver or {}
+        rows.append(WaivedRow(number=n, finding=f, reason=display_text(w.get("reason")),
+                              approver=display_text(w.get("approver")), expires=w.get("expires")))
+    return rows
+
+
 def notice_title(unit: UnitResult) -> str:
     """关于{单位}党建与生产经营融合检查发现问题的整改通知书."""
     return f"关于{unit.name or unit.unit}党建与生产经营融合检查发现问题的整改通知书"
@@ -207,6 +233,11 @@ def notice_context(ctx: NoticeContext) -> dict[str, Any]:
     groups = notice_groups(ctx.findings, ctx.rules)
     deadlines = sorted(f.deadline for f in ctx.findings if f.deadline)
     counts = {sev: sum(1 for f in ctx.findings if f.severity == sev) for sev in SEVERITY_ORDER}
+    waived = waived_rows(ctx.unit)
+    annexes = [CHECKLIST_ANNEX] + ([WAIVED_ANNEX] if waived else [])
+    counts_list = [(sev, n) for sev, n in counts.items() if n]
+    counts_text = ("（" + "、".join(f"{sev}风险{n}个" for sev, n in counts_list) + "）") if counts_list else ""
+    waived_text = f"，另有{len(waived)}个问题经批准豁免（见附件{len(annexes)}）" if waived else ""
     return {
         "unit": ctx.unit,
         "run": ctx.run,
@@ -220,11 +251,17 @@ def notice_context(ctx: NoticeContext) -> dict[str, Any]:
         "pack": {"id": ctx.run.pack_id, "title": ctx.run.pack_title, "version": ctx.run.pack_version},
         "groups": groups,
         "total": len(ctx.findings),
-        "counts": [(sev, n) for sev, n in counts.items() if n],
+        "counts": counts_list,
+        "counts_text": counts_text,        # the counts as the basis sentence prints them (for Word templates)
+        "waived_text": waived_text,
         "rules_total": len(ctx.rules),
         "earliest_deadline": deadlines[0] if deadlines else None,
         "latest_deadline": deadlines[-1] if deadlines else None,
         "checklist": checklist_rows(ctx.unit, ctx.rules, ctx.findings),
+        "waived": waived,
+        "annexes": annexes,
+        "annex_no": {name: n for n, name in enumerate(annexes, start=1)},
+        "dash": DASH,
     }
 
 
@@ -238,12 +275,10 @@ def render_notice_md(ctx: NoticeContext, env: SandboxedEnvironment) -> str:
     return render_report(env, MD_TEMPLATE, notice_context(ctx))
 
 
-def _write_notices(ctx: "OutputContext", ext: str, render_one) -> list[tuple[str, str]]:
-    from checker.render import report_environment
-    from checker.resources import builtin_templates_dir
-    dirs = ([ctx.templates] if ctx.templates else []) + [builtin_templates_dir()]
-    env = report_environment(dirs)
-    return [(f"notices/{n.unit.unit}.{ext}", render_one(n, env))
+def _write_notices(ctx: "OutputContext", ext: str,
+                   render_one: Callable[[NoticeContext, SandboxedEnvironment], str]) -> list[tuple[str, str]]:
+    env = report_env(ctx.templates)
+    return [(notice_path(n.unit.unit, ext), render_one(n, env))
             for n in build_notice_contexts(ctx.run, ctx.units, ctx.rules)]
 
 
