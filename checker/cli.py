@@ -94,6 +94,10 @@ def _run_options(func: Callable) -> Callable:
         click.option("--annotate", is_flag=True,
                      help="XLSX/CSV 记录有问题时，在输出目录的 annotated/ 下另存一份标出问题单元格的副本"),
         click.option("--templates", type=click.Path(file_okay=False, path_type=Path), help="自定义报告模板目录（优先于内置模板）"),
+        click.option("--waivers", "waivers", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                     help="豁免清单（YAML/JSON）：经批准的豁免事项，含理由、批准人和有效期"),
+        click.option("--manual", "manual", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                     help="人工检查问题（YAML/JSON）：检查组现场发现的问题，与规则发现的问题一并输出"),
         click.option("--db", "db", metavar="PATH|URL", envvar="PBCHECK_DB", default="pbcheck.db", show_default=True,
                      help="运行历史数据库：SQLite 文件或 postgresql+psycopg://… 地址（也可用环境变量 PBCHECK_DB）"),
         click.option("--no-history", "no_history", is_flag=True, help="不读写运行历史（不对比上次检查，不判定 RC04）"),
@@ -120,6 +124,9 @@ def _report_run(outcome, out_dir: Path) -> None:
     units_with = sum(1 for r in outcome.results if any(f.status == "open" for f in r.findings))
     console.print(f"已检查 {len(outcome.results)} 个单位，{units_with} 个单位发现问题，共 {len(open_)} 条"
                   f"（高 {by_sev['高']}，中 {by_sev['中']}，低 {by_sev['低']}）。")
+    from .waivers import summary_lines
+    for line in summary_lines(getattr(outcome, "waivers", None) or {}, len(findings) - len(open_)):
+        console.print(line, markup=False, soft_wrap=True)
     console.print(f"输出目录：{out_dir}")
     shown = sorted({str(p.relative_to(out_dir)).split("/")[0] for p in outcome.written})
     for name in shown:

@@ -17,7 +17,7 @@ from .compiler import CompiledPack, compile_pack
 from .engine import Engine
 from .errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Problem, UsageError
 from .findings import SEVERITY_ORDER, RuleMeta, RunInfo, UnitResult
-from .outputs.atomic import write_atomic
+from .outputs.atomic import write_all_atomic
 from .outputs.findings_json import build_findings_document, dumps
 from .outputs.context import OutputContext
 from .outputs.registry import DEFAULT_FORMATS, available_formats, writer
@@ -44,6 +44,8 @@ class RunOptions:
     templates: Path | None = None
     annotate: bool = False         # write annotated copies of spreadsheet inputs with problems (out_dir/annotated/)
     db: str | None = None          # run history database (path or URL); None: no history (the CLI defaults to pbcheck.db)
+    waivers: Path | None = None    # --waivers FILE: approved exceptions (checker.waivers)
+    manual: Path | None = None     # --manual FILE: auditor-entered findings (checker.manual)
 
 
 @dataclass
@@ -59,6 +61,7 @@ class RunOutcome:
     extras: dict = field(default_factory=dict)     # RunState.extras (e.g. the history diff, for the CLI)
     annotated: list[Path] = field(default_factory=list)     # --annotate copies written
     annotation_notes: list[str] = field(default_factory=list)
+    waivers: dict = field(default_factory=dict)    # RunState.waivers: applied/expired/unused (checker.waivers)
 
 
 def rule_metas(compiled: CompiledPack) -> dict[str, RuleMeta]:
@@ -179,16 +182,13 @@ def execute(options: RunOptions, progress: Callable[[int], None] | None = None) 
     files: list[tuple[str, bytes | str]] = [("findings.json", dumps(build_findings_document(run, units, state.waivers, state.extras)))]
     for fmt in formats:
         files.extend(writer(fmt)(ctx))
-    # Render everything first, then write: a failing template leaves the previous outputs intact.
-    written = []
-    for relative, data in files:
-        path = options.out_dir / relative
-        write_atomic(path, data)
-        written.append(path)
+    # Render everything first, then write all-or-nothing: a failing template or a Ctrl-C leaves the
+    # previous outputs intact and no temp files.
+    written = write_all_atomic(options.out_dir, files)
     for after in POST_WRITE_STEPS:
         after(state, run, written)
     return RunOutcome(state.results, state.invalid, written, code, run, extras=state.extras,
-                      annotated=annotated[0], annotation_notes=annotated[1])
+                      annotated=annotated[0], annotation_notes=annotated[1], waivers=state.waivers)
 
 
 def _json_param(value):
@@ -207,3 +207,11 @@ from .history.step import compare_with_history, record_in_history  # noqa: E402 
 
 POST_CHECK_STEPS.append(compare_with_history)
 POST_WRITE_STEPS.append(record_in_history)
+
+# Auditor-entered findings join their units before any other step; waivers come last, once every step
+# that adds findings has run (a waiver decides what is reported, not what was found).
+from .manual import manual_step  # noqa: E402
+from .waivers import waivers_step  # noqa: E402
+
+POST_CHECK_STEPS.insert(0, manual_step)
+POST_CHECK_STEPS.append(waivers_step)

@@ -319,3 +319,22 @@ def waivers_step(state: "RunState") -> "RunState":
     state.results = outcome.results
     state.waivers = outcome.report
     return state
+
+
+def summary_lines(report: dict[str, Any], waived_findings: int) -> list[str]:
+    """The waiver part of the terminal summary: counts, then each expired and unused waiver with file:line."""
+    applied, expired, unused = (report.get(k) or [] for k in ("applied", "expired", "unused"))
+    if not (applied or expired or unused):
+        return []
+    lines = [f"豁免：已适用 {len(applied)} 项（豁免问题 {waived_findings} 条），已过期 {len(expired)} 项，未使用 {len(unused)} 项。"]
+    for entry in expired:
+        lines.append(f"  已过期：{entry['source']} {_label(entry)}，有效期至 {entry['expires']}，相关问题按未豁免处理")
+    for entry in unused:
+        lines.append(f"  未使用：{entry['source']} {_label(entry)}（{entry.get('note') or '未匹配到问题'}）")
+    return lines
+
+
+def _label(entry: dict[str, Any]) -> str:
+    unit = "全部单位" if entry["unit"] == ANY_UNIT else entry["unit"]
+    item = f" 事项 {entry['item']}" if entry.get("item") else ""
+    return f"{entry['rule']} {unit}{item}"

@@ -1,6 +1,8 @@
 """Shared pytest fixtures."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 # The complete example unit of records.md (every field, every list), with its reference resolving.
@@ -96,3 +98,10 @@ prior_findings:
 def full_unit_yaml() -> str:
     """YAML text of one valid unit that uses every field of records.md."""
     return FULL_UNIT_YAML
+
+
+@pytest.fixture(autouse=True)
+def _isolated_run_history(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test gets its own run-history database (PBCHECK_DB), so that no test writes pbcheck.db into the
+    repository and no test sees another's runs; tests of the default location unset it."""
+    monkeypatch.setenv("PBCHECK_DB", str(tmp_path_factory.getbasetemp() / f"history-{uuid.uuid4().hex}.db"))

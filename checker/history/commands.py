@@ -71,14 +71,17 @@ def build_commands(handle_errors: Callable, context: dict, console: Console, err
         if not runs:
             console.print(f"运行历史（{database.shown}）中还没有运行记录。")
             return 0
-        table = Table(title=f"运行历史（{database.shown}）")
-        for column in ("编号", "运行 ID", "检查日期", "规则包", "单位", "问题", "新增", "持续", "已解决"):
+        packs = sorted({r.pack_id for r in runs})
+        table = Table(title=f"运行历史（{database.shown}）", caption=f"规则包：{'、'.join(packs)}" if len(packs) == 1 else None)
+        columns = ["编号", "运行 ID", "检查日期", "规则包" if len(packs) > 1 else "版本", "单位", "问题", "新增", "持续", "已解决"]
+        for column in columns:
             table.add_column(column, no_wrap=column in ("编号", "运行 ID", "检查日期"), overflow="fold")
         for r in runs:
             d = r.diff_totals
             units = f"{r.units_checked}" + (f"（无效 {r.units_failed_validation}）" if r.units_failed_validation else "")
             table.add_row(str(r.ref.id), r.ref.uid, r.ref.as_of.isoformat(),
-                          f"{r.pack_id} {r.pack_version}", units, f"{r.findings_open}/{r.findings_total}",
+                          f"{r.pack_id} {r.pack_version}" if len(packs) > 1 else r.pack_version, units,
+                          f"{r.findings_open}/{r.findings_total}",
                           str(d.get("new", "")), str(d.get("persisting", "")), str(d.get("resolved", "")))
         console.print(table)
         console.print("问题：未豁免/全部。对比单个运行：pbcheck diff 编号；两次运行之间：pbcheck diff 编号A 编号B。")
@@ -149,7 +152,7 @@ def build_commands(handle_errors: Callable, context: dict, console: Console, err
             left = f"超期 {-i.days_left} 天" if i.days_left < 0 else ("今天到期" if i.days_left == 0 else f"剩余 {i.days_left} 天")
             style = "bold red" if i.overdue or i.false_closure else None
             item = f" [{i.item}]" if i.item else ""
-            table.add_row(f"{i.unit} {i.unit_name}", f"{i.rule} {i.title}{item}", i.label, i.deadline.isoformat(), left,
+            table.add_row(i.unit, f"{i.rule} {i.title}{item}", i.label, i.deadline.isoformat(), left,
                           i.latest_check or "—", i.fingerprint, style=style)
         console.print(table)
         n_over = sum(1 for i in items if i.overdue)

@@ -229,12 +229,16 @@ def _check_locked(sheet: LedgerSheet, row: LedgerRow, item: Any, versions: list[
                 continue
         if column in locked:
             ctx.problems.append(Problem(where(row.row, column), "ledger-locked",
-                                        f"“{column}”由检查工具填写，不能修改：下发时为“{expected}”，现为“{value}”",
+                                        f"“{column}”由检查工具填写，不能修改：下发时为“{_clip(expected)}”，现为“{_clip(value)}”",
                                         expected=expected, found=value))
         else:
             ctx.notices.append(Problem(where(row.row, column), "ledger-deadline-kept",
                                        f"整改时限以检查组下发的 {item.deadline.isoformat()} 为准，未采用填报的“{value}”"
                                        "（如需延期，请向检查组申请）"))
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _fallback_mismatch(column: str, value: str, item: Any, versions: list[store.IssuedVersion]) -> str | None:

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 import tempfile
+import threading
 from pathlib import Path
+from typing import Iterable
 
 
 def _umask() -> int:
@@ -58,3 +61,118 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             os.unlink(tmp.name)
         raise
     _fsync_dir(path.parent)
+
+
+# ---------------------------------------------------------------------------------------------
+# A run's outputs as one set (issue #7): written beside their targets first, renamed into place only
+# when every one of them is complete.
+
+
+class _InterruptGuard:
+    """Holds Ctrl-C (SIGINT) back while outputs are written; `check()` raises it at a safe point.
+
+    Only the main thread can install signal handlers; elsewhere the guard does nothing."""
+
+    def __init__(self) -> None:
+        self.received = False
+        self._previous: object = None
+        self._installed = False
+
+    def _hold(self, signum: int, frame: object) -> None:
+        self.received = True
+
+    def __enter__(self) -> "_InterruptGuard":
+        if threading.current_thread() is threading.main_thread():
+            with contextlib.suppress(ValueError, OSError):
+                self._previous = signal.signal(signal.SIGINT, self._hold)
+                self._installed = True
+        return self
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if Ctrl-C was pressed since the guard was entered."""
+        if self.received:
+            self.received = False
+            raise KeyboardInterrupt
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+            if self.received and exc_type is None:
+                # pressed during the renames: the set is complete now, so deliver the interrupt as usual
+                signal.raise_signal(signal.SIGINT)
+
+
+def _missing_dirs(directory: Path, root: Path) -> list[Path]:
+    """The directories from `directory` up to (and including) `root` that do not exist yet, deepest first."""
+    missing = []
+    for d in [directory, *directory.parents]:
+        if d.exists():
+            break
+        missing.append(d)
+        if d == root:
+            break
+    return missing
+
+
+def _stage(path: Path, payload: bytes) -> str:
+    """Write `payload` to a synced hidden temp file beside `path` (mode as write_atomic gives); its name."""
+    mode = _target_mode(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            with contextlib.suppress(OSError, AttributeError):
+                os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+    return name
+
+
+def write_all_atomic(root: Path, files: Iterable[tuple[str, "str | bytes"]]) -> list[Path]:
+    """Write a run's outputs (paths relative to `root`) so that the previous set stays intact unless all are written.
+
+    Every file first goes to a temp file in its target's directory; only when all of them are
+    complete are they renamed into place, with Ctrl-C held back during the renames. An error or a
+    Ctrl-C before that removes the temp files and the directories this call created, and re-raises.
+    A path given twice is written once, with its last content. Returns the written paths in order.
+    """
+    root = Path(root)
+    planned: dict[Path, bytes] = {}
+    for relative, data in files:
+        planned[root / relative] = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    staged: list[tuple[str, Path]] = []
+    created: list[Path] = []
+    with _InterruptGuard() as guard:
+        try:
+            for path, payload in planned.items():
+                guard.check()
+                missing = _missing_dirs(path.parent, root)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                created.extend(reversed(missing))
+                staged.append((_stage(path, payload), path))
+            guard.check()
+        except BaseException:
+            for name, _ in staged:
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
+            for directory in reversed(created):     # deepest first; only if still empty
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+            raise
+        done = 0
+        try:
+            for name, path in staged:
+                os.replace(name, path)
+                done += 1
+        except BaseException:
+            for name, _ in staged[done:]:
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
+            raise
+        for directory in dict.fromkeys(path.parent for path in planned):
+            _fsync_dir(directory)
+    return list(planned)

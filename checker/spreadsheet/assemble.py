@@ -42,7 +42,7 @@ class SheetUnit:
         place = self.places.get(path)
         if place is None or place.row is None:
             return None
-        return f"{place.sheet} 表第{place.row}行"
+        return f" {place.sheet} 表第{place.row}行"
 
     def add(self, place: Location, code: str, message: str, path: str | None = None,
             expected: str | None = None, found: str | None = None) -> None:
@@ -108,9 +108,9 @@ class _Assembler:
         self.unknown_sheets(names)
         if UNITS_SHEET not in names:
             hint = suggest(UNITS_SHEET, [n for n in names if n not in SHEET_BY_NAME], {"单位": UNITS_SHEET})
-            note = f"；是否为工作表 “{hint}”？" if hint else ""
+            note = f"是否为工作表 “{hint}”？" if hint else "可用 pbcheck template 生成空白模板。"
             self.problems.append(Problem(Location(self.book.shown), "missing-sheet",
-                                         f"缺少工作表 units（每行一个单位）{note}；可用 pbcheck template 生成空白模板",
+                                         f"缺少工作表 units（每行一个单位）；{note}",
                                          None, None, "工作表 units", "、".join(names) or "没有工作表"))
             return ReadBook([], self.problems)
         for sheet in SHEETS:
