@@ -107,6 +107,25 @@ def _run_options(func: Callable) -> Callable:
     return func
 
 
+class _progress:
+    """A live "已检查 N 个单位" counter on the terminal (nothing when stderr is not a terminal)."""
+
+    def __enter__(self) -> Callable[[int], None] | None:
+        if not err_console.is_terminal:
+            self._progress = None
+            return None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        self._progress = Progress(SpinnerColumn(), TextColumn("已检查 {task.completed} 个单位"), TimeElapsedColumn(),
+                                  console=err_console, transient=True)
+        self._progress.start()
+        task = self._progress.add_task("check", total=None)
+        return lambda n: self._progress.update(task, completed=n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
 def _report_run(outcome, out_dir: Path) -> None:
     from .run import problems_of
     if outcome.invalid:
@@ -143,7 +162,8 @@ def run_cmd(records: tuple[str, ...], **kwargs: Any) -> int:
     if kwargs.pop("no_history"):
         kwargs["db"] = None
     options = RunOptions(inputs=records, **kwargs)
-    outcome = execute(options)
+    with _progress() as tick:
+        outcome = execute(options, progress=tick)
     _report_run(outcome, options.out_dir)
     report_history(console, outcome.extras)
     return outcome.exit_code
@@ -321,6 +341,42 @@ def rules_cmd(pack_ref: str | None) -> int:
         tags = "、".join(rule.tags) if rule.tags else ("综合诊断" if rule.composite else "")
         table.add_row(rule.id, rule.title, rule.severity, tags, "启用" if rule.enabled else "停用")
     console.print(table)
+    return 0
+
+
+@cli.command("explain", context_settings=CONTEXT)
+@click.argument("rule_id", metavar="ID")
+@click.option("--pack", "pack_ref", metavar="P", help="规则包目录或 id（默认：party-business-integration）")
+@click.option("--param", "params", multiple=True, metavar="k=v", help="按运行时的 --param 显示参数当前值，可重复")
+@handle_errors
+def explain_cmd(rule_id: str, pack_ref: str | None, params: tuple[str, ...]) -> int:
+    """显示一条规则：说明、依据、条件（原文）、计算值、参数当前值及来源、问题描述与整改要求模板、测试用例。"""
+    from .explain import explain
+    from .pack import load_pack, parse_param_assignment
+    pack = load_pack(pack_ref)
+    overrides = dict(parse_param_assignment(p, pack.parameters) for p in params)
+    console.print(explain(pack, rule_id, overrides))
+    return 0
+
+
+@cli.command("docs", context_settings=CONTEXT)
+@click.option("--pack", "pack_ref", metavar="P", help="规则包目录或 id（默认：party-business-integration）")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="写入的 Markdown 文件，如 docs/rules.md（默认输出到终端）")
+@handle_errors
+def docs_cmd(pack_ref: str | None, out: Path | None) -> int:
+    """由规则包生成 Markdown 规则参考（每条规则的内容与 pbcheck explain 相同，另附参数表）。"""
+    from .docs import pack_markdown
+    from .outputs.atomic import write_atomic
+    from .pack import load_pack
+    pack = load_pack(pack_ref)
+    text = pack_markdown(pack)
+    if out is None:
+        click.echo(text, nl=False)
+        return 0
+    write_atomic(out, text)
+    console.print(f"已生成 {out}（规则包 {pack.id} {pack.version}，{len(pack.rules)} 条规则）。", markup=False,
+                  soft_wrap=True)
     return 0
 
 

@@ -241,26 +241,31 @@ def _compile_rule(spec: RuleSpec, pack: Pack, constants: dict[str, Any], problem
                             scope.roots["parent"] = t.parent
         # values are typed in each part's scope (they may use `item`)
         value_types = []
+        value_refs: list[tuple[str, Any, int, Text]] = []
         for name, text in spec.values.items():
             node = parsed_values.get(name)
             if node is None:
                 continue
             scope.roots["values"] = T.MapT("values", tuple(value_types))
-            vt, _ = _typecheck(node, text, scope, problems, condition=False)
+            vt, value_checker = _typecheck(node, text, scope, problems, condition=False)
             value_types.append((name, vt if vt is not None else T.ANY))
+            value_refs.extend((kind, value, pos, text) for kind, value, pos in value_checker.used_rule_refs)
         scope.roots["values"] = T.MapT("values", tuple(value_types))
 
         when = _parse(part.when, problems)
         if when is None:
             continue
         _, checker = _typecheck(when, part.when, scope, problems, condition=True)
-        for kind, value, pos in checker.used_rule_refs:
+        # references in `values` count too: a composite whose condition reads `values.n` rests on them
+        for kind, value, pos, text in [(k, v, p, part.when) for k, v, p in checker.used_rule_refs] + \
+                (value_refs if index == 0 else []):
             if kind == "dynamic":
                 dynamic = True
                 continue
             if kind == "id" and value not in all_ids:
-                problems.add(part.when.location(pos), "unknown-rule", f"规则 {value} 不存在")
-            refs_used.append((kind, value))
+                problems.add(text.location(pos), "unknown-rule", f"规则 {value} 不存在")
+            if (kind, value) not in refs_used:
+                refs_used.append((kind, value))
         if spec.composite:
             _check_monotonic(when, part.when, problems, values_nodes={v[0]: v[1] for v in values_exprs})
         elif checker.used_rule_refs:

@@ -21,6 +21,7 @@ from durable.engine import Host
 
 from .compiler import RULESET
 from .errors import InternalError
+from .interrupts import HeldInterrupt
 
 RESERVED_FACT_FIELDS = ("id", "sid")
 
@@ -66,6 +67,12 @@ class Engine:
 
     def run(self, session: Session) -> None:
         """Assert the session's facts in a fresh state; chained actions run before this returns."""
+        # Ctrl-C waits until the unit is done: raised inside an action, durable-rules would swallow it
+        # into the state and it would surface as an engine failure instead of an interrupt.
+        with HeldInterrupt():
+            self._run(session)
+
+    def _run(self, session: Session) -> None:
         sid = str(next(self._sids))
         self._session = session
         self._error = None

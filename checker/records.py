@@ -3,6 +3,8 @@
 `load_units` streams: it reads one file at a time and yields each unit as soon as it is checked,
 either a `UnitRecord` (valid, normalised) or an `InvalidUnit` (with every problem found in it).
 `validate_unit` checks one unit mapping and returns the normalised data or the list of problems.
+Workbooks (XLSX) and CSV sets are read by `checker.spreadsheet` into the same unit mappings, which
+go through the same `validate_unit`; their problems are then placed at sheet › row › column.
 
 Field paths in problems are relative to the unit and use 0-based list indices, as JSON Schema
 validators and jq do: `meetings[2].present` is the third meeting.

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -210,7 +209,6 @@ def loop_table(doc, headers: list[str], widths_cm: list[float], loop: str, cells
     """A table whose body rows repeat with docxtpl: header, `{%tr for … %}`, the row, `{%tr endfor %}`."""
     table = doc.add_table(rows=4, cols=len(headers))
     table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     _header_row(table.rows[0])
     for i, (header, width) in enumerate(zip(headers, widths_cm)):

@@ -164,6 +164,9 @@ def test_projection_keeps_the_element_for_filters():
     ('count(meetings where it.type == "党课")', 1),
     ("count(meetings where unit.members > 20 and present > 3)", 2),      # M3's null present is not > 3
     ("count(zones)", 0),
+    ("count(meetings.present)", 2),                                       # aggregates skip nulls: M3's present is null
+    ("len(meetings.present)", 3),                                         # len counts the elements themselves
+    ("count(leaders.training_hours)", 2), ("count(meetings.decisions.owner)", 2),
     ("sum(trainings.hours)", 14.5),
     ('sum(trainings.hours where kind in ["业务知识", "融合实践"])', 10.5),
     ("sum(leaders.training_hours)", 80),                                  # null skipped

@@ -250,6 +250,13 @@ def test_a_condition_must_be_true_or_false():
     assert [(p.pos, p.code, p.message) for p in checker.problems] == [(0, "type-error", "条件的结果应为真/假，实际为数值")]
 
 
+def test_a_problem_on_the_left_does_not_hide_one_on_the_right():
+    t, problems = check("item.presnt / item.expected < params.min_attendence", for_each="meetings")
+    assert [(p[0], p[1]) for p in problems] == [(5, "unknown-field"), (37, "unknown-parameter")]
+    t, problems = check("membrs + nme > 1")
+    assert [(p[0], p[1]) for p in problems] == [(0, "unknown-field"), (9, "unknown-field")]
+
+
 def test_every_problem_of_an_and_is_reported():
     t, problems = check("membrs > 1 and nme == null or period.start > 3")
     assert [(p[0], p[1]) for p in problems] == [(0, "unknown-field"), (15, "unknown-field"), (30, "type-error")]

@@ -246,7 +246,7 @@ def test_every_problem_is_reported_with_sheet_row_and_column_and_nothing_is_stor
 def test_closure_date_before_the_problem_was_issued_is_refused(case: dict[str, Any]) -> None:
     dc01 = fp_of(case["findings"], "DC01")
     fill(case["ledger"], {dc01: {"状态": "已销号", "佐证材料": "a.pdf", "销号日期": "2025年12月31日"}})
-    with pytest.raises(LedgerError, match="") as info:
+    with pytest.raises(LedgerError) as info:
         import_ledgers(case["db"], [str(case["ledger"])], IMPORT_DAY)
     assert "早于问题下发日期 2026-01-15" in str(info.value.problems[0])
 
@@ -267,10 +267,8 @@ def test_without_a_stored_ledger_the_finding_itself_is_the_reference(case: dict[
     """A run that wrote no ledger.xlsx: unit, rule, description and deadline are checked against the finding."""
     db = open_database(str(case["dir"] / "h-md.db"), create=False)
     try:
-        doc = json.loads((REPO / "tests").joinpath("..").resolve().joinpath(
-            case["dir"], "out", "findings.json").read_text(encoding="utf-8"))
-        fm08 = next(x for x in doc["findings"] if x["rule"] == "FM08")
-        dc01 = next(x for x in doc["findings"] if x["rule"] == "DC01")
+        fm08 = next(x for x in case["findings"] if x["rule"] == "FM08")      # same records and date: same findings
+        dc01 = next(x for x in case["findings"] if x["rule"] == "DC01")
         headers = ["问题编号", "单位", "规则", "问题描述", "整改时限", "状态", "完成情况"]
         good = [fm08["fingerprint"], "GD-07 华东工程公司第二工程分公司党委", "FM08 决议落实不到位", fm08["message"],
                 fm08["deadline"], "整改中", "推进中"]
@@ -291,8 +289,7 @@ def test_without_a_stored_ledger_the_finding_itself_is_the_reference(case: dict[
 def test_a_changed_deadline_in_an_editable_column_is_kept_as_issued_with_a_notice(case: dict[str, Any]) -> None:
     db = open_database(str(case["dir"] / "h-md.db"), create=False)
     try:
-        doc = json.loads((case["dir"] / "out" / "findings.json").read_text(encoding="utf-8"))
-        fm08 = next(x for x in doc["findings"] if x["rule"] == "FM08")
+        fm08 = next(x for x in case["findings"] if x["rule"] == "FM08")
         path = make_workbook(case["dir"] / "own.xlsx", 1, ["问题编号", "整改时限", "状态"],
                              [[fm08["fingerprint"], "2026-12-31", "整改中"]], protect=True,
                              unlocked=("整改时限", "状态"))

@@ -639,7 +639,8 @@ def test_missing_path_is_a_usage_error():
 
 
 @pytest.mark.parametrize("name, words", [
-    ("units.xlsx", "XLSX"), ("units.csv", "CSV"), ("notes.txt", "不支持的记录文件类型"),
+    ("units.xls", "97-2003"), ("meetings.csv", "units.csv"), ("notes.txt", "不支持的记录文件类型"),
+    ("units.xlsm.bak", "不支持的记录文件类型"),
 ])
 def test_unsupported_file_types_are_usage_errors(name, words):
     write(name, "x")
@@ -648,14 +649,61 @@ def test_unsupported_file_types_are_usage_errors(name, words):
     assert words in str(info.value) and name in str(info.value)
 
 
-def test_spreadsheets_in_a_directory_are_usage_errors():
+def _csv_set(folder: str, unit_id: str) -> None:
+    write(f"{folder}/units.csv", f"unit_id,name,period.start,period.end\n{unit_id},表格支部,2025-01-01,2025-12-31\n")
+
+
+def test_spreadsheets_in_a_directory_are_read_in_path_order():
+    from bad_inputs.build import two_units, write_book
     write("x/a.yaml", HEAD)
-    write("x/units.xlsx", "")
-    with pytest.raises(UsageError, match="XLSX"):
-        load_units(["x"])
-    write("y/units.csv", "unit_id\n")
-    with pytest.raises(UsageError, match="CSV"):
-        load_units(["y"])
+    write_book(Path("x/b.xlsx"), two_units())
+    _csv_set("x/c", "CSV-1")
+    write("x/c/notes.yaml", HEAD.replace("GD-01", "GD-09"))
+    write("x/~$b.xlsx", "lock file of an open workbook")
+    write("x/old.xls", "ignored in directories")
+    results = list(load_units(["x"]))
+    assert [(r.unit_id, r.source) for r in results] == [
+        ("GD-01", str(Path("x/a.yaml"))), ("GD-A", str(Path("x/b.xlsx"))), ("GD-B", str(Path("x/b.xlsx"))),
+        ("GD-09", str(Path("x/c/notes.yaml"))), ("CSV-1", str(Path("x/c")))]   # c/notes.yaml < c/units.csv
+    assert all(isinstance(r, UnitRecord) for r in results)
+    assert results[1].location == Location("x/b.xlsx", sheet="units", row=2)
+    assert results[4].location == Location(str(Path("x/c/units.csv")), sheet="units", row=2)
+
+
+def test_units_csv_names_its_csv_set():
+    _csv_set("set", "CSV-1")
+    [unit] = list(load_units(["set/units.csv"]))
+    assert (unit.unit_id, unit.source) == ("CSV-1", "set")
+    assert list(load_units(["set", "set/units.csv"])) == [unit]
+
+
+def test_duplicate_unit_ids_across_yaml_and_workbook():
+    from bad_inputs.build import two_units, write_book
+    write("a.yaml", HEAD.replace("GD-01", "GD-B"))
+    write_book(Path("b.xlsx"), two_units())
+    results = list(load_units(["a.yaml", "b.xlsx"]))
+    assert [type(r).__name__ for r in results] == ["UnitRecord", "UnitRecord", "InvalidUnit"]
+    assert [str(p) for p in results[2].problems] == [
+        "b.xlsx › units › 第3行 › 列A(unit_id): duplicate-unit [GD-B] unit_id：单位编号 “GD-B” 重复，首次出现于 a.yaml:1"]
+    results = list(load_units(["b.xlsx", "a.yaml"]))
+    assert [str(p) for p in results[2].problems] == [
+        "a.yaml:1:10: duplicate-unit [GD-B] unit_id：单位编号 “GD-B” 重复，首次出现于 b.xlsx › units › 第3行 › 列A(unit_id)"]
+
+
+def test_workbook_problems_use_the_same_validation_as_yaml():
+    """The same mistake in YAML and in a workbook gives the same code, field, expected and found."""
+    from bad_inputs.build import two_units, write_book
+    write("u.yaml", HEAD + meeting("    expected: 5\n    present: 9\n    topics: [党建, 其它]\n"))
+    book = two_units([["GD-B", "M-1", "支委会", dt.date(2025, 3, 12), 5, 9, "党建、其它"]])
+    write_book(Path("u.xlsx"), book)
+    [yaml_unit] = list(load_units(["u.yaml"]))
+    sheet_unit = list(load_units(["u.xlsx"]))[1]
+    facts = [(p.code, p.field, p.expected, p.found) for p in yaml_unit.problems]
+    assert facts == [(p.code, p.field, p.expected, p.found) for p in sheet_unit.problems] == [
+        ("inconsistent", "meetings[0].present", "不大于 5", "9"),
+        ("enum", "meetings[0].topics[1]", "以下之一：党建、业务、融合、学习、人事、财务", '字符串 "其它"')]
+    assert [str(p.location) for p in sheet_unit.problems] == [
+        "u.xlsx › meetings › 第4行 › 列F(present)", "u.xlsx › meetings › 第4行 › 列G(topics)"]
 
 
 def test_loading_is_lazy():

@@ -281,7 +281,8 @@ def _call(node: Call, ctx: Context) -> Any:
     name = node.func
     args = node.args
     if name == "count":
-        return len(_filtered(args[0], ctx))
+        # aggregates skip nulls: count(meetings.present) counts the meetings whose `present` is known
+        return sum(1 for v in _filtered(args[0], ctx).values() if v is not None)
     if name == "len":
         if not isinstance(args[0], Where):
             value = evaluate(args[0], ctx)

@@ -322,13 +322,25 @@ class Checker:
                 pass
         return BOOL
 
+    def both(self, left: Expr, right: Expr, scope: Scope) -> tuple[object, object]:
+        """Types of both operands; a problem in the left one does not hide a problem in the right one."""
+        types = []
+        failed = False
+        for side in (left, right):
+            try:
+                types.append(self.visit(side, scope))
+            except TypeCheckError:
+                failed = True
+        if failed:
+            raise TypeCheckError
+        return types[0], types[1]
+
     def expect_bool(self, t: object, pos: int) -> None:
         if t not in (BOOL, NULL, ANY):
             self.fail(pos, "type-error", f"此处应为真/假条件，实际为{describe(t)}")
 
     def v_Binary(self, node: Binary, scope: Scope) -> object:
-        left = self.visit(node.left, scope)
-        right = self.visit(node.right, scope)
+        left, right = self.both(node.left, node.right, scope)
         op = node.op
         if left in (NULL, ANY) or right in (NULL, ANY):
             other = right if left in (NULL, ANY) else left
@@ -348,8 +360,7 @@ class Checker:
         raise AssertionError
 
     def v_Compare(self, node: Compare, scope: Scope) -> object:
-        left = self.visit(node.left, scope)
-        right = self.visit(node.right, scope)
+        left, right = self.both(node.left, node.right, scope)
         op = node.op
         if op in ("in", "not in"):
             if isinstance(right, CollT):

@@ -98,6 +98,7 @@ class LedgerReadError(Exception):
 def read_ledger(path: Path, shown: str | None = None) -> list[LedgerSheet]:
     """Every ledger sheet of an .xlsx workbook, or LedgerReadError saying why there is none."""
     import openpyxl
+    from openpyxl.utils import get_column_letter
     from openpyxl.utils.exceptions import InvalidFileException
     shown = shown or str(path)
     try:
@@ -114,8 +115,9 @@ def read_ledger(path: Path, shown: str | None = None) -> list[LedgerSheet]:
         header_row, columns, duplicates = found
         sheet = LedgerSheet(shown, ws.title, header_row, columns, set())
         for name, col in duplicates:
-            problems.append(Problem(sheet.location(header_row, name), "ledger-header",
-                                    f"表头“{name}”出现了不止一次（第{col}列），无法确定以哪一列为准"))
+            first = get_column_letter(columns[name])
+            problems.append(Problem(sheet.location(header_row, f"{get_column_letter(col)}（{name}）"), "ledger-header",
+                                    f"表头“{name}”出现了不止一次（另见列{first}），无法确定以哪一列为准"))
         sheet.locked = _locked_columns(ws, header_row, columns)
         for cells in ws.iter_rows(min_row=header_row + 1, values_only=False):
             values = {name: cells[col - 1].value if col - 1 < len(cells) else None for name, col in columns.items()}

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import stat
 import tempfile
-import threading
 from pathlib import Path
 from typing import Iterable
+
+from checker.interrupts import HeldInterrupt
 
 
 def _umask() -> int:
@@ -68,40 +68,6 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 # when every one of them is complete.
 
 
-class _InterruptGuard:
-    """Holds Ctrl-C (SIGINT) back while outputs are written; `check()` raises it at a safe point.
-
-    Only the main thread can install signal handlers; elsewhere the guard does nothing."""
-
-    def __init__(self) -> None:
-        self.received = False
-        self._previous: object = None
-        self._installed = False
-
-    def _hold(self, signum: int, frame: object) -> None:
-        self.received = True
-
-    def __enter__(self) -> "_InterruptGuard":
-        if threading.current_thread() is threading.main_thread():
-            with contextlib.suppress(ValueError, OSError):
-                self._previous = signal.signal(signal.SIGINT, self._hold)
-                self._installed = True
-        return self
-
-    def check(self) -> None:
-        """Raise KeyboardInterrupt if Ctrl-C was pressed since the guard was entered."""
-        if self.received:
-            self.received = False
-            raise KeyboardInterrupt
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
-            if self.received and exc_type is None:
-                # pressed during the renames: the set is complete now, so deliver the interrupt as usual
-                signal.raise_signal(signal.SIGINT)
-
-
 def _missing_dirs(directory: Path, root: Path) -> list[Path]:
     """The directories from `directory` up to (and including) `root` that do not exist yet, deepest first."""
     missing = []
@@ -146,7 +112,7 @@ def write_all_atomic(root: Path, files: Iterable[tuple[str, "str | bytes"]]) -> 
         planned[root / relative] = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     staged: list[tuple[str, Path]] = []
     created: list[Path] = []
-    with _InterruptGuard() as guard:
+    with HeldInterrupt() as guard:
         try:
             for path, payload in planned.items():
                 guard.check()

@@ -353,9 +353,10 @@ class _Assembler:
             container[column.path[-1]] = value
         for column in header.missing:
             unit.notes[_join(base, ".".join(column.path))] = f"（{sheet.name} 表没有 {column.name} 列）"
-        for index, name in header.unknown.items():
-            if index not in cells or (sheet.name, index) in unit._unknown_seen:
+        for index in cells:
+            if index in header.columns or (sheet.name, index) in unit._unknown_seen:
                 continue
+            name = header.unknown.get(index, "")
             unit._unknown_seen.add((sheet.name, index))
             place = _cell(file, sheet.name, number, _cell_name(index, name))
             if name:
@@ -398,7 +399,7 @@ def _is_label_row(header: _Header, cells: dict[int, RawCell]) -> bool:
         column = header.columns.get(index)
         if column is None or raw.problem or not isinstance(raw.value, str):
             return False
-        if raw.value.strip() not in (column.label_text, column.label):
+        if raw.value.strip() not in (column.label_text, column.label, column.label.rsplit("·", 1)[-1]):
             return False
         matched += 1
     return matched > 0

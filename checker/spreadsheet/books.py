@@ -21,7 +21,9 @@ from xml.etree.ElementTree import ParseError
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, WorkSheetParser
+from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from ..errors import InputError, Location, Problem
 from ..source import MAX_FILE_BYTES, decode_utf8
@@ -29,6 +31,8 @@ from .cells import MAX_CELL_CHARS, is_blank
 
 # A workbook is a zip: refuse to inflate more than this (zip bombs), whatever the archive claims.
 MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024
+_T_TAG = f"{{{SHEET_MAIN_NS}}}t"
+_RUN_T = f"{{{SHEET_MAIN_NS}}}r/{{{SHEET_MAIN_NS}}}t"
 # csv's default field limit (128 KiB) would stop at the first long cell; lengths are checked per cell instead.
 _CSV_FIELD_LIMIT = 2 ** 31 - 1
 
@@ -104,10 +108,30 @@ class _CellParser(WorkSheetParser):
     """openpyxl's sheet parser, reading cached values but telling a formula without one from a blank cell."""
 
     def parse_cell(self, element: Any) -> dict:
+        if element.get("t") == "inlineStr" and element.find(FORMULA_TAG) is None:
+            return self._inline_string(element)
         cell = super().parse_cell(element)
         if cell["value"] is None and element.find(FORMULA_TAG) is not None:
             cell["data_type"] = "formula"
         return cell
+
+
+    def _inline_string(self, element: Any) -> dict:
+        """An inline string cell (as openpyxl and some exporters write text), read without building rich-text objects."""
+        coordinate = element.get("r")
+        if coordinate:
+            row, column = coordinate_to_tuple(coordinate)
+            self.col_counter = column
+        else:
+            self.col_counter += 1
+            row, column = self.row_counter, self.col_counter
+        value = None
+        child = element.find(INLINE_STRING)
+        if child is not None:
+            # plain <t>, or rich-text runs <r><t>; phonetic runs (<rPh>) are not part of the value
+            parts = [t.text or "" for t in child.findall(_T_TAG)] + [t.text or "" for t in child.findall(_RUN_T)]
+            value = "".join(parts)
+        return {"row": row, "column": column, "value": value, "data_type": "s", "style_id": 0}
 
 
 class XlsxBook:

@@ -36,7 +36,9 @@ _YMD = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?
 _CHINESE_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _DATE_LIKE = re.compile(r"\d{1,4}[-/.年]\d{1,2}[-/.月]\d{1,4}日?(?:[ T].*)?")
 
-DATE_HINT = "请写作 2025-03-12、2025/3/12 或 2025年3月12日"
+DATE_FORMS = "2025-03-12、2025/3/12 或 2025年3月12日"
+DATE_HINT = f"请写作 {DATE_FORMS}"
+_MAX_DIGITS = 30          # longer "numbers" are no count or amount of this schema (and int() refuses > 4300 digits)
 BOOL_HINT = "（请填写 是 或 否）"
 
 
@@ -115,6 +117,8 @@ def _number(scalar: Scalar, raw: Any) -> Converted:
     if not isinstance(raw, str):
         return Converted(raw)
     text = unicodedata.normalize("NFKC", raw).strip().replace("−", "-")
+    if len(text) > _MAX_DIGITS:
+        return Converted(raw, "（数字位数过多）" if text.isdigit() else None)
     if text in EXCEL_ERRORS:
         return Converted(raw, f"（单元格是错误值 {text}）")
     percent = _PERCENT.fullmatch(text)
@@ -172,7 +176,7 @@ def _date(raw: Any) -> Converted:
         return Converted(raw, f"（{DATE_HINT}）")
     if isinstance(raw, (int, float)):
         shown = int(raw) if isinstance(raw, float) and raw.is_integer() else raw
-        return Converted(raw, f"（数字 {shown} 不是日期：请把单元格设为日期格式，或{DATE_HINT}）")
+        return Converted(raw, f"（数字 {shown} 不是日期：请把单元格设为日期格式，或写作 {DATE_FORMS}）")
     if not isinstance(raw, str):
         return Converted(raw)
     text = unicodedata.normalize("NFKC", raw).strip()

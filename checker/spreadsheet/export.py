@@ -5,7 +5,8 @@ numbers as numbers, yes/no as 是/否, multi-value cells joined with `、`. Read
 (`pbcheck run out.xlsx`) gives the same records; values a spreadsheet cannot hold faithfully (a text
 over 32,767 characters, control characters, an item of a multi-value cell that contains a separator)
 are refused with the unit and field named, never silently changed. Text cells lose surrounding blanks
-when read (they are never meaningful in these records), so such blanks do not survive a round trip.
+when read (they are never meaningful in these records), so such blanks do not survive a round trip;
+fractional numbers keep 15 significant digits, as much as Excel keeps.
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from .cells import MAX_CELL_CHARS, split_multi
 from .layout import SHEETS, Column, Sheet
 from .targets import target_files, write_files
 from .writer import DATE_FORMAT, FIRST_DATA_ROW, new_workbook
+
+
+SIGNIFICANT_DIGITS = 15          # Excel's precision; more digits would not survive the spreadsheet anyway
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ def _cell(column: Column, value: Any) -> _Cell:
         value = joined
     if isinstance(value, bool):
         return _Cell("是" if value else "否")
+    if isinstance(value, float):
+        return _Cell(float(f"{value:.{SIGNIFICANT_DIGITS}g}"))
     if isinstance(value, str):
         if len(value) > MAX_CELL_CHARS:
             return _Cell(None, f"文字长 {len(value)} 字，超过电子表格单元格上限 {MAX_CELL_CHARS} 字")

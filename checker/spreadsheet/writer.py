@@ -17,7 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..schema import Scalar
-from .cells import DATE_HINT
+from .cells import DATE_FORMS, DATE_HINT
 from .layout import GUIDE_SHEET, SHEETS, UNITS_SHEET, Column, Sheet, column_letter
 
 HEADER_ROW = 1
@@ -52,7 +52,7 @@ def type_words(column: Column) -> str:
     elif t.kind == "boolean":
         text = "是 或 否"
     elif t.kind == "date":
-        text = f"日期（{DATE_HINT.removeprefix('请写作 ')}）"
+        text = f"日期（如 {DATE_FORMS}）"
     elif t.enum:
         text = "以下之一：" + "、".join(t.enum)
     elif t.kind in ("integer", "number"):
@@ -204,9 +204,18 @@ def format_guide(ws: Worksheet) -> None:
         if values and values[0] in ("怎样填写", "工作表"):
             for c in range(1, len(values) + 1):
                 ws.cell(r, c).font = Font(bold=True)
+        elif len(values) == 1 and r > 1:
+            # a sentence of the instructions: one wide wrapped cell, so it prints and reads as a paragraph
+            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=6)
+            ws.cell(r, 1).alignment = _WRAP
+            ws.row_dimensions[r].height = 32
     for letter, width in zip("ABCDEF", (18, 30, 26, 6, 50, 60)):
         ws.column_dimensions[letter].width = width
     ws.sheet_properties.tabColor = "70AD47"
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
 
 
 def new_workbook() -> tuple[Workbook, dict[str, Worksheet]]:
