@@ -66,7 +66,6 @@ def postgres_server() -> Iterator[PostgresServer]:
     bindir = _pg_bin()
     if bindir is None:
         pytest.skip(f"PostgreSQL 服务器未安装（找不到 {PG_BIN_GLOB}），跳过 PostgreSQL 测试")
-    pytest.importorskip("psycopg", reason="PostgreSQL 测试需要 psycopg（pip install 'pbcheck[test]'）")
     as_postgres = os.geteuid() == 0
     root = tempfile.mkdtemp(prefix="pbcheck-pg-")
     os.chmod(root, 0o755)   # the postgres user must reach its data directory

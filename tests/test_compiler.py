@@ -4,6 +4,7 @@ are checked for monotonicity, and a compiled rule means the same in the engine a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import textwrap
 from pathlib import Path
@@ -37,6 +38,12 @@ def compile_problems(reference) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
+@functools.lru_cache(maxsize=1)
+def broken_problems() -> tuple[str, ...]:
+    """The problems of the broken fixture pack (computed once: several tests read them)."""
+    return tuple(compile_problems(BROKEN))
+
+
 def position(fragment: str, occurrence: int = 1, file: Path = BROKEN / "rules.yaml") -> str:
     """`line:col` (1-based) of the n-th occurrence of `fragment` in a fixture file."""
     text = file.read_text("utf-8")
@@ -53,7 +60,7 @@ def position(fragment: str, occurrence: int = 1, file: Path = BROKEN / "rules.ya
 
 def test_every_expression_problem_points_at_the_offending_character():
     rules = str(BROKEN / "rules.yaml")
-    got = compile_problems(BROKEN)
+    got = list(broken_problems())
     expected = [
         # plain scalar: the unknown field name
         (position("presnt"), "unknown-field 会议记录没有字段 presnt，是否应为 present？"),
@@ -97,7 +104,7 @@ def test_every_expression_problem_points_at_the_offending_character():
 
 
 def test_positions_spelled_out_for_each_scalar_style():
-    got = {re.search(r"rules\.yaml:(\d+:\d+):", p).group(1) for p in compile_problems(BROKEN)}
+    got = {re.search(r"rules\.yaml:(\d+:\d+):", p).group(1) for p in broken_problems()}
     # plain 6:14, "double" 13:10, 'single' with '' 19:57, folded > 29:36, literal | 37:7, multi-line plain 44:5,
     # template in folded > 91:5, templates in "double" 98:21 / 98:32 / 99:22, call argument in "double" 103:50
     assert {"6:14", "13:10", "19:57", "29:36", "37:7", "44:5", "91:5", "98:21", "98:32", "99:22", "103:50"} <= got
@@ -106,7 +113,7 @@ def test_positions_spelled_out_for_each_scalar_style():
 def test_validate_command_prints_the_same_lines_and_exits_2():
     result = CliRunner().invoke(cli, ["validate", str(BROKEN)])
     assert result.exit_code == 2
-    assert result.output.splitlines() == sorted(compile_problems(BROKEN),
+    assert result.output.splitlines() == sorted(broken_problems(),
                                                 key=lambda line: [int(x) for x in line.split(":")[1:3]])
 
 

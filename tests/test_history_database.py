@@ -1,7 +1,6 @@
 """The history database: where it is, its schema (Alembic), and two processes writing one SQLite file."""
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sqlite3
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+import checker
 from checker.errors import UsageError
 from checker.history import store
 from checker.history.database import (SCHEMA_REVISION, current_revision, database_url, default_spec, head_revision,
@@ -20,6 +20,8 @@ from checker.history.database import (SCHEMA_REVISION, current_revision, databas
 from checker.history.models import VERSION_TABLE, Base
 
 REPO = Path(__file__).resolve().parent.parent
+# where the `checker` under test lives (a checkout, or site-packages when CI installed the wheel)
+CHECKER_ROOT = str(Path(checker.__file__).resolve().parent.parent)
 
 
 def test_paths_are_sqlite_files_and_urls_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,7 +158,7 @@ def test_two_processes_writing_one_sqlite_file_both_land(tmp_path: Path) -> None
     go = tmp_path / "go"
     script = tmp_path / "writer.py"
     script.write_text(WRITER, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": CHECKER_ROOT}
     count = 25
     procs = [subprocess.Popen([sys.executable, str(script), str(path), str(go), name, str(count)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("a", "b")]

@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+import checker
 from checker.cli import cli
 from checker.history import store
 from checker.history.compare import compare_runs
@@ -26,6 +27,8 @@ from checker.run import RunOptions, execute
 from conftest_pg import postgres_server  # noqa: F401  (session fixture: one server for the module)
 
 REPO = Path(__file__).resolve().parent.parent
+# where the `checker` under test lives (a checkout, or site-packages when CI installed the wheel)
+CHECKER_ROOT = str(Path(checker.__file__).resolve().parent.parent)
 EXAMPLES = REPO / "examples" / "records"
 RUN1, IMPORT, RUN2, RUN3 = dt.date(2026, 1, 15), dt.date(2026, 2, 20), dt.date(2026, 3, 20), dt.date(2026, 5, 20)
 
@@ -221,7 +224,7 @@ def test_two_concurrent_runs_on_one_sqlite_file_both_land(tmp_path: Path) -> Non
     records.mkdir()
     for unit in ("GD-02", "GD-07"):
         shutil.copy(EXAMPLES / f"{unit}.yaml", records)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": CHECKER_ROOT}
     env.pop("PBCHECK_DB", None)
     procs = [subprocess.Popen([sys.executable, "-m", "checker", "run", "records", "--out", f"out{n}", "--format", "md",
                                "--as-of", "2026-01-15", "--fail-on", "never", "--db", str(db)],

@@ -25,6 +25,19 @@ from checker.run import RunOptions, execute
 EXAMPLE = resource_dir("examples") / "records" / "GD-07.yaml"
 
 
+@pytest.fixture(autouse=True)
+def python_sigint_handler():
+    """Python's own Ctrl-C handler, even where the test runner was started with SIGINT ignored (background jobs)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default, so the run gets Python's handler like at a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file below `root` (hidden ones included) with its bytes."""
     out = {}
@@ -186,7 +199,8 @@ def _interrupt_while_writing(records: Path, out: Path) -> subprocess.CompletedPr
     """Start a real run and send SIGINT as soon as its first temp file appears; None if it finished first."""
     command = [sys.executable, "-m", "checker", "run", str(records), "--out", str(out), "--format", "html",
                "--format", "md", "--as-of", "2026-02-01", "--no-history"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
     try:
         deadline = time.monotonic() + 240
         while proc.poll() is None and time.monotonic() < deadline:
@@ -230,7 +244,7 @@ def test_sigint_while_a_real_run_checks_units_exits_130_without_touching_outputs
     command = [sys.executable, "-m", "checker", "run", str(records), "--out", str(out), "--format", "md",
                "--no-history"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            preexec_fn=_default_sigint)
     try:
         time.sleep(5.0)                     # interpreter start and pack compilation take ~3 s; checking ~10 s
         assert proc.poll() is None, "the run ended before it could be interrupted"

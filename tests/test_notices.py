@@ -64,13 +64,23 @@ def test_build_notice_contexts_numbers_notices_in_unit_order():
     assert build_notice_contexts(run_info(doc_no=None), [a], RULES)[0].doc_no is None
 
 
-def test_groups_composites_first_then_first_tag_in_catalogue_order():
+def test_groups_composites_first_then_the_papers_diagnoses():
     groups = notice_groups(sample_findings(), RULES)
     assert [(g.heading, g.composite) for g in groups] == [
-        ("（一）综合诊断", True), ("（二）形式化", False), ("（三）责任落实", False), ("（四）重业务轻党建", False)]
-    assert [[i.finding.rule for i in g.items] for g in groups] == [["X01"], ["FM03", "FM05"], ["RS01"], ["BO02"]]
+        ("（一）综合诊断", True), ("（二）形式化", False), ("（三）重业务轻党建", False), ("（四）责任落实", False)]
+    assert [[i.finding.rule for i in g.items] for g in groups] == [["X01"], ["FM03", "FM05"], ["BO02"], ["RS01"]]
     assert [i.number for g in groups for i in g.items] == [1, 2, 3, 4, 5]
     assert groups[0].label == COMPOSITE_GROUP
+
+
+def test_tag_order_puts_the_papers_diagnoses_first_then_the_catalogue():
+    from checker.findings import RuleMeta
+    from checker.outputs.notices import tag_order
+    rules = {r.id: r for r in [RuleMeta("A1", "a", "中", ("考核", "四同"), ()), RuleMeta("B1", "b", "中", ("整改",), ()),
+                               RuleMeta("C1", "c", "中", ("形式化", "考核"), ())]}
+    assert list(tag_order(rules)) == ["形式化", "四同", "考核", "整改"]
+    custom = {r.id: r for r in [RuleMeta("A1", "a", "中", ("安全",), ()), RuleMeta("B1", "b", "中", ("环保", "安全"), ())]}
+    assert list(tag_order(custom)) == ["安全", "环保"]
 
 
 def test_groups_sort_by_severity_then_catalogue_then_item_and_handle_untagged():
@@ -102,6 +112,12 @@ def test_evidence_of_items_drops_the_repeated_key_and_cuts_long_text():
     assert row.details[2][1].endswith("…") and len(row.details[2][1]) == 121
 
 
+def test_evidence_values_read_like_text():
+    from checker.outputs.evidence import value_text
+    assert [value_text(v) for v in (True, False, None, 56000000, 12000.0, 9999, 0.8700001, ["党建", "业务"])] == [
+        "是", "否", "—", "56,000,000", "12,000", "9999", "0.87", "党建、业务"]
+
+
 def test_unit_level_evidence_labels_record_paths():
     rs01 = sample_findings()[2]
     row = notice_groups((rs01,), RULES)[0].items[0].evidence[0]
@@ -114,8 +130,7 @@ def test_composite_evidence_points_at_the_numbered_findings():
     x01 = groups[0].items[0]
     numbers = {i.finding.rule: i.number for g in groups for i in g.items}
     assert [(r.kind, r.key) for r in x01.evidence] == [("相关问题", "FM03:M-2025-03#1"), ("相关问题", "FM05:M-2025-07")]
-    assert x01.evidence[0].details == (("问题", "FM03 决议无责任人或时限"), ("对象", "M-2025-03#1"),
-                                       ("见本通知", f"第{numbers['FM03']}项"))
+    assert x01.evidence[0].details == (("问题", "FM03 决议无责任人或时限"), ("见本通知", f"第{numbers['FM03']}项"))
     assert x01.evidence[1].details[-1] == ("见本通知", f"第{numbers['FM05']}项")
 
 
@@ -167,7 +182,7 @@ def test_html_notice_contains_every_finding_with_its_parts(env):
 def test_html_notice_lists_composites_first(env):
     html = render_notice_html(make_ctx(), env)
     positions = [html.index(text) for text in
-                 ("（一）综合诊断", "形式化问题涉及2项规则", "（二）形式化", "7月支委会无佐证材料", "（四）重业务轻党建")]
+                 ("（一）综合诊断", "形式化问题涉及2项规则", "（二）形式化", "7月支委会无佐证材料", "（四）责任落实")]
     assert positions == sorted(positions)
     assert re.search(r"<h4>1\. 党建工作形式化</h4>", html)
 
@@ -258,7 +273,7 @@ def test_md_notice_contains_every_finding_and_sections(env):
     assert "GD-07一车间党支部：" in md and "党建审〔2026〕3号" in md
     for f in ctx.findings:
         assert f.fingerprint in md
-    assert md.index("### （一）综合诊断") < md.index("### （二）形式化") < md.index("### （三）责任落实")
+    assert md.index("### （一）综合诊断") < md.index("### （二）形式化") < md.index("### （三）重业务轻党建")
     assert "- 【整改时限】2026年2月4日前" in md
     assert "None" not in md
 

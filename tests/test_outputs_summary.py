@@ -29,10 +29,10 @@ def test_severity_rows(data):
         ("高", 3, 3, 1, 2), ("中", 2, 2, 1, 1), ("低", 1, 2, 0, 2)]
 
 
-def test_tag_rows_follow_the_catalogue_with_composites_first(data):
-    assert data.heat_columns == ("综合诊断", "形式化", "责任落实", "重业务轻党建", "四同")
+def test_tag_rows_follow_the_papers_diagnoses_with_composites_first(data):
+    assert data.heat_columns == ("综合诊断", "形式化", "重业务轻党建", "责任落实", "四同")
     assert [(r.tag, r.open, r.waived, r.units) for r in data.tag_rows] == [
-        ("综合诊断", 1, 0, 1), ("形式化", 3, 0, 2), ("责任落实", 2, 0, 2), ("重业务轻党建", 1, 1, 1), ("四同", 0, 1, 0)]
+        ("综合诊断", 1, 0, 1), ("形式化", 3, 0, 2), ("重业务轻党建", 1, 1, 1), ("责任落实", 2, 0, 2), ("四同", 0, 1, 0)]
 
 
 def test_rule_rows_cover_every_rule_with_checklist_states(data):
@@ -48,7 +48,7 @@ def test_ranking_by_weighted_score_with_links_and_heat(data):
     assert [(u.rank, u.unit, u.by_severity, u.total, u.waived, u.score) for u in data.ranking] == [
         (1, "GD-07", (2, 2, 1), 5, 1, 11), (2, "GD-08", (1, 0, 1), 2, 0, 4)]
     assert data.ranking[0].notice == "notices/GD-07.html"
-    assert [n for n, _ in data.ranking[0].heat] == [1, 2, 1, 1, 0]
+    assert [n for n, _ in data.ranking[0].heat] == [1, 2, 1, 1, 0]     # 综合诊断 形式化 重业务轻党建 责任落实 四同
     assert data.ranking[0].heat[1] == (2, 5)                  # the largest cell gets the darkest level
 
 
@@ -83,6 +83,14 @@ def test_links_follow_the_notice_formats_of_the_run():
     assert with_pdf.ranking[0].notice == "notices/GD-07.pdf"
     none = build_summary(replace(ctx, extras={"formats": ("summary", "xlsx")}))
     assert none.ranking[0].notice is None
+
+
+def test_ranking_chart_bars_are_weighted_scores(data):
+    from output_fixtures import sample_context as again
+    svg = str(build_summary(again()).charts["units"])
+    assert "GD-07 GD-07一车间党支部：加权分 11（高 2，中 2，低 1）" in svg
+    assert ">11</text>" in svg and ">4</text>" in svg            # bar ends print the scores, not the counts 5 and 2
+    assert "高（×3）" in svg and "低（×1）" in svg
 
 
 def test_chunks_show_the_first_rows_and_collapse_the_rest():

@@ -45,5 +45,7 @@ extras["history"] = {"run": "<run id>", "db": "<where>"}
 
 Findings of this run that persist carry their original 整改时限 as `deadline` (the deadline does not
 restart at every re-check). RC04 findings are added to the units (checks["RC04"] fired/passed;
-it stays not_applicable for a unit with no earlier run).
+it stays not_applicable for a unit with no earlier run). RC04 judges the rule findings, not the
+composite diagnoses (X…): a composite is keyed by the findings it rests on, and those are what recur.
+Runs are compared only with runs of the same pack id.
 """

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from checker.errors import LedgerError, Location, Problem, UsageError
+from checker.errors import LedgerError, Problem, UsageError
 
 from . import store
 from .database import Database
-from .ledger_sheet import EDITABLE, KEY, LedgerReadError, LedgerRow, LedgerSheet, cell_text, parse_date, read_ledger
+from .ledger_sheet import EDITABLE, KEY, LedgerReadError, LedgerRow, LedgerSheet, parse_date, read_ledger
 from .rectification import CLOSED, CLOSURE_REQUESTED, STATUSES
 
 NO_EVIDENCE = {"", "无", "暂无", "没有", "-", "--", "—", "——", "/", "／", "n/a", "na", "none", "null"}

@@ -86,7 +86,7 @@ class RunFinding(Base):
     deadline: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     message: Mapped[str] = mapped_column(Text, nullable=False, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)             # Finding.to_json()
-    ledger_cells: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)   # locked cells as issued
+    ledger_cells: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)   # ledger row as issued: {cells, locked}
 
 
 class LedgerItem(Base):

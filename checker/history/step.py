@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from checker import render
+from checker.errors import UsageError
 from checker.findings import FIRED, PASSED, Finding, RunInfo, UnitResult, fingerprint
 
 from .diff import RECURRENCE_RULE, FindingBrief, Recurrence, RunRef, compare_unit, find_recurrences, totals
@@ -52,63 +53,43 @@ def compare_with_history(state: "RunState") -> "RunState":
     spec = getattr(state.options, "db", None)
     if not spec:
         return state
-    from . import store
     from .database import open_database
-    from .rectification import judge
-
-    db = open_database(spec)
+    try:
+        db = open_database(spec)
+    except UsageError as exc:
+        raise UsageError(f"{exc}（可加 --no-history 不使用运行历史）", exc.problems) from None
     plan = HistoryPlan(db, new_run_uid())
     plan.digests = source_digests([r.source for r in state.results] + [i.source for i in state.invalid])
-    compiled = state.compiled
-    pack_id = compiled.pack.id
     checked = [r for r in state.results if r.status == "checked"]
-    unit_ids = [r.unit for r in checked]
-    with db.transaction() as conn:
-        timelines = store.unit_timelines(conn, pack_id, unit_ids, state.as_of)
-        found = store.found_by_run(conn, timelines)
-        previous: dict[str, dict[str, FindingBrief]] = {}
-        by_prev_run: dict[int, list[str]] = {}
-        for unit, runs in timelines.items():
-            if runs:
-                by_prev_run.setdefault(runs[-1].id, []).append(unit)
-        for run_id, units in by_prev_run.items():
-            for unit, briefs in store.run_findings(conn, run_id, units).items():
-                previous[unit] = briefs
-        items = store.ledger_items(conn, (f.fingerprint for r in checked for f in r.findings))
+    past = _read_past(db, state.compiled.pack.id, [r.unit for r in checked], state.as_of)
+    rc04 = _recurrence_rule(state.compiled)
+    judged: dict[int, tuple[list[Finding], dict[str, str]]] = {}
+    for result in checked:
+        findings, checks = list(result.findings), dict(result.checks)
+        timeline = past.timelines.get(result.unit, [])
+        if rc04 is not None and timeline:
+            new = _recurrences(state, result, timeline, past.found.get(result.unit, {}))
+            findings.extend(new)
+            checks[RECURRENCE_RULE] = FIRED if new else PASSED
+        judged[id(result)] = (findings, checks)
+    from . import store
+    with db.transaction() as conn:     # after RC04: a recurrence that persists has its own ledger item
+        items = store.ledger_items(conn, (f.fingerprint for findings, _ in judged.values() for f in findings))
 
-    rc04 = _recurrence_rule(compiled)
     results: list[UnitResult] = []
     rectification: dict[str, dict[str, Any]] = {}
     diffs = []
     for result in state.results:
-        if result.status != "checked":
+        if id(result) not in judged:
             results.append(result)
             continue
-        timeline = timelines.get(result.unit, [])
-        unit_found = found.get(result.unit, {})
-        findings = list(result.findings)
-        checks = dict(result.checks)
-        if rc04 is not None and timeline:
-            current = [f.fingerprint for f in findings if f.rule != RECURRENCE_RULE]
-            recurrences = find_recurrences(result.unit, current, timeline, unit_found)
-            by_fp = {f.fingerprint: f for f in findings}
-            new = [_rc04_finding(compiled, result, rec, by_fp[rec.fingerprint], state.as_of) for rec in recurrences]
-            findings.extend(new)
-            checks[RECURRENCE_RULE] = FIRED if new else PASSED
-        updated = []
-        for f in findings:
-            judgement = judge(f.fingerprint, dt.date.fromisoformat(f.deadline), items.get(f.fingerprint), state.as_of,
-                              timeline, unit_found)
-            rectification[f.fingerprint] = judgement.entry
-            if judgement.reopen:
-                plan.reopen.add(f.fingerprint)
-            if judgement.deadline.isoformat() != f.deadline:
-                f = dataclasses.replace(f, deadline=judgement.deadline.isoformat())
-            updated.append(f)
+        findings, checks = judged[id(result)]
+        timeline = past.timelines.get(result.unit, [])
+        updated = [_with_rectification(f, items, state.as_of, timeline, past.found.get(result.unit, {}),
+                                       rectification, plan) for f in findings]
         results.append(dataclasses.replace(result, findings=tuple(updated), checks=checks))
-        prev = timeline[-1] if timeline else None
-        diffs.append(compare_unit(result.unit, result.name, [f.fingerprint for f in updated], prev,
-                                  previous.get(result.unit, {})))
+        diffs.append(compare_unit(result.unit, result.name, [f.fingerprint for f in updated],
+                                  timeline[-1] if timeline else None, past.previous.get(result.unit, {})))
     state.results = results
     plan.diff_totals = totals(diffs)
     change_of = {fp: kind for d in diffs for kind, fps in (("new", d.new), ("persisting", d.persisting)) for fp in fps}
@@ -118,6 +99,53 @@ def compare_with_history(state: "RunState") -> "RunState":
     state.extras["history"] = {"run": plan.uid, "db": db.shown}
     state.extras[PLAN_KEY] = plan
     return state
+
+
+@dataclass
+class _Past:
+    """What the history holds for the units of this run."""
+
+    timelines: dict[str, list[RunRef]]                  # earlier runs of the same pack that checked each unit
+    found: dict[str, dict[int, set[str]]]               # fingerprints each of those runs found
+    previous: dict[str, dict[str, FindingBrief]]        # the findings of each unit's previous run
+
+
+def _read_past(db: "Database", pack_id: str, unit_ids: list[str], as_of: dt.date) -> _Past:
+    from . import store
+    with db.transaction() as conn:
+        timelines = store.unit_timelines(conn, pack_id, unit_ids, as_of)
+        found = store.found_by_run(conn, timelines)
+        by_prev_run: dict[int, list[str]] = {}
+        for unit, runs in timelines.items():
+            if runs:
+                by_prev_run.setdefault(runs[-1].id, []).append(unit)
+        previous: dict[str, dict[str, FindingBrief]] = {}
+        for run_id, units in by_prev_run.items():
+            previous.update(store.run_findings(conn, run_id, units))
+    return _Past(timelines, found, previous)
+
+
+def _recurrences(state: "RunState", result: UnitResult, timeline: list[RunRef],
+                 found: dict[int, set[str]]) -> list[Finding]:
+    """The RC04 findings of one unit."""
+    # Composites are diagnoses over the other findings (keyed by them): those recur, not the diagnosis.
+    current = [f for f in result.findings if f.rule != RECURRENCE_RULE and not f.composite]
+    by_fp = {f.fingerprint: f for f in current}
+    return [_rc04_finding(state.compiled, result, rec, by_fp[rec.fingerprint], state.as_of)
+            for rec in find_recurrences(result.unit, list(by_fp), timeline, found)]
+
+
+def _with_rectification(f: Finding, items: dict[str, Any], as_of: dt.date, timeline: list[RunRef],
+                        found: dict[int, set[str]], out: dict[str, dict[str, Any]], plan: HistoryPlan) -> Finding:
+    """Judge one finding's rectification status into `out`; the finding with the deadline it carries."""
+    from .rectification import judge
+    judgement = judge(f.fingerprint, dt.date.fromisoformat(f.deadline), items.get(f.fingerprint), as_of, timeline, found)
+    out[f.fingerprint] = judgement.entry
+    if judgement.reopen:
+        plan.reopen.add(f.fingerprint)
+    if judgement.deadline.isoformat() != f.deadline:
+        return dataclasses.replace(f, deadline=judgement.deadline.isoformat())
+    return f
 
 
 def record_in_history(state: "RunState", run: RunInfo, written: Sequence[Path]) -> None:
@@ -146,10 +174,12 @@ def record_in_history(state: "RunState", run: RunInfo, written: Sequence[Path]) 
            "params": dict(run.params), "inputs": list(run.inputs), "input_digests": plan.digests,
            "units_checked": run.units_checked, "units_failed_validation": run.units_failed_validation,
            "findings_open": sum(1 for f in findings if f.data["status"] == "open"), "findings_total": len(findings),
-           "diff_totals": plan.diff_totals, "out_dir": str(state.options.out_dir)}
+           "diff_totals": plan.diff_totals, "out_dir": str(Path(state.options.out_dir).resolve())}
     try:
         with plan.db.transaction(write=True) as conn:
             store.store_run(conn, row, units, findings, plan.reopen)
+    except UsageError as exc:
+        raise UsageError(f"检查结果已写入 {state.options.out_dir}，但未能存入运行历史：{exc}", exc.problems) from None
     finally:
         plan.db.dispose()
 

@@ -176,7 +176,7 @@ class StoredFinding:
 
     unit: str
     data: dict[str, Any]           # Finding.to_json()
-    ledger_cells: dict[str, str] | None = None
+    ledger_cells: dict[str, Any] | None = None
 
 
 def store_run(conn: Connection, run: dict[str, Any], units: Sequence[dict[str, Any]],
@@ -286,7 +286,7 @@ class IssuedVersion:
     deadline: dt.date | None
     message: str
     status: str
-    ledger_cells: Mapping[str, str] | None
+    ledger_cells: Mapping[str, Any] | None
 
 
 def issued_versions(conn: Connection, fingerprints: Iterable[str]) -> dict[str, list[IssuedVersion]]:

@@ -14,7 +14,8 @@ EXTRA_KINDS = {"unit": "单位情况", "finding": "相关问题", "item": "检�
 EXTRA_FIELDS = {"parent": "所属", "score": "相似度", "values": "数值", "rule": "规则", "item": "对象",
                 "title": "问题", "fingerprint": "问题编号"}
 KEY_FIELDS = ("id", "name", "title", "post")   # record fields that are the item key (records.md "Item keys")
-DETAIL_TEXT_LIMIT = 120      # long free text (minutes) is cut in notices; findings.json keeps the evidence text
+DETAIL_TEXT_LIMIT = 120
+GROUPING_FROM = 10_000       # amounts such as 56,000,000 元 get thousands separators      # long free text (minutes) is cut in notices; findings.json keeps the evidence text
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ def value_text(value: Any, limit: int | None = DETAIL_TEXT_LIMIT) -> str:
         return DASH
     if isinstance(value, Mapping):
         return json.dumps(dict(value), ensure_ascii=False, default=str)
+    if isinstance(value, (int, float)) and abs(value) >= GROUPING_FROM:
+        return f"{value:,}" if isinstance(value, int) else f"{float(display_text(value)):,}".rstrip("0").rstrip(".")
     text = display_text(value)
     if limit is not None and len(text) > limit:
         return text[:limit] + "…"
@@ -118,6 +121,6 @@ def _finding_row(evidence: Mapping[str, Any], key: str) -> EvidenceRow:
     rule = display_text(evidence.get("rule"))
     title = evidence.get("title")
     details = [(EXTRA_FIELDS["title"], f"{rule} {display_text(title)}" if title else rule)]
-    if evidence.get("item") is not None:
+    if evidence.get("item") is not None and f"{rule}:{evidence.get('item')}" != key:
         details.append((EXTRA_FIELDS["item"], value_text(evidence.get("item"))))
     return EvidenceRow(kind=kind_label("finding"), key=key, details=tuple(details))

@@ -100,7 +100,7 @@ def _ledger_sheet(wb: Workbook) -> None:
     ws.auto_filter.ref = f"A1:{_LAST}2"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A3        # 21 columns: A4 would print too small to read
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True

@@ -23,6 +23,9 @@ UNCHECKED_LABEL = "未检查"
 WAIVED_NOTE = "已豁免"
 HTML_TEMPLATE = "notice.html.j2"
 MD_TEMPLATE = "notice.md.j2"
+# The diagnoses of the paper (§2) in the order the notices and the summary present them; a pack's other
+# tags follow in catalogue order, and a pack that does not use these tags is ordered by its catalogue alone.
+PAPER_DIAGNOSES = ("形式化", "重业务轻党建", "重党建轻业务", "两张皮", "责任落实", "四同")
 CHECKLIST_ANNEX = "检查清单"
 WAIVED_ANNEX = "已批准豁免事项"
 
@@ -129,12 +132,13 @@ def _is_composite(finding: Finding, rules: Mapping[str, RuleMeta]) -> bool:
 
 
 def _tag_order(rules: Mapping[str, RuleMeta]) -> dict[str, int]:
-    """Tags in the order the catalogue first uses them (so groups follow the paper's diagnoses)."""
-    order: dict[str, int] = {}
+    """The paper's main diagnoses first (in PAPER_DIAGNOSES order), then other tags as the catalogue first uses them."""
+    used: dict[str, int] = {}
     for meta in rules.values():
         for tag in meta.tags:
-            order.setdefault(tag, len(order))
-    return order
+            used.setdefault(tag, len(used))
+    ordered = [t for t in PAPER_DIAGNOSES if t in used] + [t for t in used if t not in PAPER_DIAGNOSES]
+    return {tag: i for i, tag in enumerate(ordered)}
 
 
 def tag_order(rules: Mapping[str, RuleMeta]) -> dict[str, int]:
@@ -155,7 +159,7 @@ def evidence_rows(finding: Finding, numbers: Mapping[str, int] | None = None) ->
 
 
 def notice_groups(findings: Sequence[Finding], rules: Mapping[str, RuleMeta]) -> list[NoticeGroup]:
-    """Findings grouped by diagnosis: 综合诊断 first, then by first tag (catalogue order), numbered 1…N."""
+    """Findings grouped by diagnosis: 综合诊断 first, then by first tag (see _tag_order), numbered 1…N."""
     rule_pos = {rule_id: i for i, rule_id in enumerate(rules)}
     tag_pos = _tag_order(rules)
 

@@ -296,8 +296,18 @@ def build_summary(ctx: "OutputContext") -> SummaryData:
     return data
 
 
+def _weighted(by_severity: Sequence[int], severities: Sequence[str]) -> tuple[int, ...]:
+    """Each weighted severity's share of the score (count × weight), so that a bar's length is the score."""
+    return tuple(n * SEVERITY_WEIGHT[s] for n, s in zip(by_severity, severities) if SEVERITY_WEIGHT.get(s))
+
+
 def _charts(data: SummaryData) -> dict[str, Markup]:
-    series = [(s, charts.SEVERITY_COLORS.get(s, charts.BAR_COLOR)) for s in data.severities]
+    sevs = data.severities
+    series = [(f"{s}（×{SEVERITY_WEIGHT[s]}）", charts.SEVERITY_COLORS.get(s, charts.BAR_COLOR))
+              for s in sevs if SEVERITY_WEIGHT.get(s)]
+
+    def counts(by_severity: Sequence[int]) -> str:
+        return "，".join(f"{s} {n}" for s, n in zip(sevs, by_severity))
     return {
         "severity": charts.bar_chart(
             [charts.Bar(f"{r.severity}风险", r.open, charts.SEVERITY_COLORS.get(r.severity)) for r in data.severity_rows],
@@ -309,13 +319,15 @@ def _charts(data: SummaryData) -> dict[str, Markup]:
              for r in sorted((r for r in data.rule_rows if r.open), key=lambda r: -r.open)[:TOP_CHART_ROWS]],
             title=f"发现问题最多的规则（前{TOP_CHART_ROWS}条）", width=720, empty_text="未发现问题"),
         "units": charts.stacked_bar_chart(
-            [charts.StackedBar(f"{u.rank}. {u.name or u.unit}", u.by_severity,
-                               f"{u.unit} {u.name}：加权分 {u.score}，问题 {u.total} 个") for u in data.ranking[:TOP_CHART_ROWS]],
-            series, title=f"问题最突出的单位（按加权分，前{TOP_CHART_ROWS}名）", width=720, empty_text="未发现问题"),
+            [charts.StackedBar(f"{u.rank}. {u.name or u.unit}", _weighted(u.by_severity, sevs),
+                               f"{u.unit} {u.name}：加权分 {u.score}（{counts(u.by_severity)}）")
+             for u in data.ranking[:TOP_CHART_ROWS]],
+            series, title=f"问题最突出的单位（加权分，前{TOP_CHART_ROWS}名）", width=720, empty_text="未发现问题"),
         "parents": charts.stacked_bar_chart(
-            [charts.StackedBar(p.parent, p.by_severity, f"{p.parent}：加权分 {p.score}，问题 {p.total} 个")
+            [charts.StackedBar(p.parent, _weighted(p.by_severity, sevs),
+                               f"{p.parent}：加权分 {p.score}（{counts(p.by_severity)}）")
              for p in data.parents[:TOP_CHART_ROWS] if p.total],
-            series, title="各上级组织所属单位的问题数", width=720, empty_text="未发现问题"),
+            series, title=f"各上级组织所属单位的加权分（前{TOP_CHART_ROWS}个）", width=720, empty_text="未发现问题"),
     }
 
 

@@ -307,7 +307,8 @@ def build_large(d: Path) -> dict[str, Path]:
                                                                       "minutes": big}]), ensure_ascii=False), encoding="utf-8")
     out["big_field_csv"] = write_csv_set(d / "big_field_csv", as_text(two_units(
         [["GD-B", "B-M1", "支委会", dt.date(2025, 3, 14), 5, 4, "党建" + "、党建" * (BIG // 9)]])))
-    out["big_field.xlsx"] = write_book(d / "big_field.xlsx", two_units(units_b=["GD-B", big, "党支部", *PERIOD, 15]))
+    out["big_field.xlsx"] = write_book(d / "big_field.xlsx", two_units())
+    patch_cells(out["big_field.xlsx"], 0, {"B3": f'<c r="B3" t="inlineStr"><is><t>{big}</t></is></c>'})
     return out
 
 
