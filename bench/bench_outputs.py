@@ -1,6 +1,6 @@
 """Benchmark (run by hand): time and size of summary.html and the 整改台账 for many synthetic units.
 
-    /tmp/dev/bin/python bench/bench_outputs.py [UNITS] [--pdf N]
+    /tmp/dev/bin/python bench/bench_outputs.py [UNITS] [--docx N] [--pdf N]
 
 Prints one line per output: seconds, files, bytes. The contract: summary.html for 5,000 units < 5 MB.
 """
@@ -34,6 +34,7 @@ def main(argv: list[str]) -> int:
     """Measure summary, ledgers and notices for a synthetic run."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("units", type=int, nargs="?", default=5000)
+    parser.add_argument("--docx", type=int, default=100, help="time Word notices for this many units (0: skip)")
     parser.add_argument("--pdf", type=int, default=0, help="also time PDF notices for this many units")
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -44,12 +45,13 @@ def main(argv: list[str]) -> int:
     measure("ledger.xlsx+", ledger.write_xlsx, ctx)
     measure("ledger.csv", ledger.write_csv, ctx)
     measure("notices html", notices.write_html, ctx)
+    from dataclasses import replace
+    if args.docx:
+        from checker.outputs import docx
+        measure(f"docx ×{args.docx}", docx.write_docx, replace(ctx, units=ctx.units[:args.docx]))
     if args.pdf:
-        from dataclasses import replace
-
         from checker.outputs import pdf
-        small = replace(ctx, units=ctx.units[:args.pdf])
-        measure(f"pdf ×{args.pdf}", pdf.write_pdf, small)
+        measure(f"pdf ×{args.pdf}", pdf.write_pdf, replace(ctx, units=ctx.units[:args.pdf]))
     ok = summary_bytes < SUMMARY_LIMIT
     print(f"summary.html {'<' if ok else '≥'} 5 MB：{'通过' if ok else '未通过'}")
     return 0 if ok else 1

@@ -66,10 +66,10 @@ def evaluate_atom(atom: Atom, ctx: Context) -> AtomValue:
             raise InternalError(f"比较的操作数不是简单值：{atom.node}")
         value = compare(atom.op, left, right)
         if left is None or right is None:
-            return AtomValue(value, atom.op != "!=", {f"k{i}": 1 if value else 2}, (left, right))
+            return AtomValue(value, atom.op != "!=", {f"n{i}": int(value)}, (left, right))
         # A literal right operand lives in the rule; otherwise the engine compares left − right with 0.
         engine_left = engine_value(left) if literal_right else engine_value(left) - engine_value(right)
-        return AtomValue(value, False, {f"k{i}": 0, f"l{i}": engine_left}, (left, right))
+        return AtomValue(value, False, {f"l{i}": engine_left}, (left, right))
     node = atom.node
     if isinstance(node, Compare):
         left = evaluate(node.left, ctx)

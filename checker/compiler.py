@@ -161,7 +161,33 @@ def compile_pack(pack: Pack, overrides: dict[str, Any] | None = None) -> Compile
     if problems.items:
         raise PackError(f"规则包 {pack.id} 有 {len(problems.items)} 处错误", problems.items)
     ruleset = build_ruleset(compiled)
+    _check_engine_accepts(compiled, ruleset)
     return CompiledPack(pack, params, sources, constants, compiled, ruleset)
+
+
+def _check_engine_accepts(rules: list[CompiledRule], ruleset: dict) -> None:
+    """Build the ruleset in a scratch engine so that engine limits are pack errors, not crashes at run time."""
+    from .engine import Engine
+    try:
+        Engine(ruleset)
+        return
+    except Exception:      # durable-rules raises its own error type with a numeric code
+        pass
+    problems = _Problems()
+    catch_all = {k: v for k, v in ruleset[RULESET].items() if k.startswith("__")}
+    for rule in rules:
+        for part in rule.parts:
+            name = f"{rule.id}#{part.index}"
+            try:
+                Engine({RULESET: {name: ruleset[RULESET][name], **catch_all}})
+            except Exception as exc:
+                where = rule.spec.parts[part.index].when.location() if part.index < len(rule.spec.parts) else rule.spec.location
+                problems.add(where, "engine-limit",
+                             f"规则引擎无法编译该条件（{exc}）：条件过于复杂，请把一部分写进 values，或拆分为 checks 的多个部分")
+    if not problems.items:
+        problems.add(rules[0].spec.location if rules else Location("<pack>", 1, 1), "engine-limit",
+                     "规则引擎无法编译本规则包（规则过多或过于复杂）")
+    raise PackError("规则包超出规则引擎的限制", problems.items)
 
 
 def _param_scope_type(pack: Pack) -> T.MapT:
@@ -471,23 +497,37 @@ def _cmp_json(atom: Atom, op: str) -> dict:
 
 
 def _durable_condition(skel: Skel, atoms: list[Atom], negated: bool = False) -> dict:
+    """The skeleton as a durable-rules condition, negations pushed down to the atoms.
+
+    A comparison atom's fact carries `l<i>` when both operands are known, else `n<i>` = the
+    comparison's outcome under the null rules (1/0) and no `l<i>` — a test on an absent field
+    never matches, so an ordering comparison needs no null guard at all. Nested `and`/`or` of the
+    same kind are flattened: durable-rules allows only 32 expressions in one sequence (error 113).
+    """
     if skel.op == "not":
         return _durable_condition(skel.children[0], atoms, not negated)
     if skel.op in ("and", "or"):
         op = skel.op
         if negated:
             op = "or" if op == "and" else "and"
-        children = [_durable_condition(c, atoms, negated) for c in skel.children]
-        return {f"${op}": children}
+        key = f"${op}"
+        children: list[dict] = []
+        for child in skel.children:
+            cond = _durable_condition(child, atoms, negated)
+            if set(cond) == {key}:
+                children.extend(cond[key])
+            else:
+                children.append(cond)
+        return children[0] if len(children) == 1 else {key: children}
     atom = atoms[skel.atom]
     i = atom.index
     if atom.kind == "pred":
         return {f"p{i}": 0 if negated else 1}
     op = _NEGATE[atom.op] if negated else atom.op
-    compare = {"$and": [{f"k{i}": 0}, _cmp_json(atom, op)]}
-    # k = 1: null made the original comparison true; k = 2: null made it false.
-    null_true = 2 if negated else 1
-    return {"$or": [{f"k{i}": null_true}, compare]}
+    compare = _cmp_json(atom, op)
+    if not negated and atom.op in ("<", "<=", ">", ">="):
+        return compare                      # null never makes an ordering comparison true
+    return {"$or": [{f"n{i}": 0 if negated else 1}, compare]}
 
 
 def _count_tests(cond: Any) -> int:

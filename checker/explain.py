@@ -174,7 +174,7 @@ def pack_source(pack: Pack, origin: str) -> str:
 
 
 def used_parameters(rule: RuleSpec) -> list[str]:
-    """Names of the parameters a rule refers to (`params.x` in its expressions and templates), in order of use."""
+    """Names of the parameters a rule refers to (`params.x` in its expressions and templates), each once."""
     names: list[str] = []
     expressions = [rule.applies] + list(rule.values.values())
     for part in rule.parts:
@@ -224,15 +224,15 @@ def _template_params(source: str) -> list[str]:
         ast = render.message_environment().parse(source)
     except jinja2.TemplateSyntaxError:
         return _PARAM_PATTERN.findall(source)
-    found = []
+    found: list[str] = []
     for node in ast.find_all((jnodes.Getattr, jnodes.Getitem)):
-        if isinstance(node.node, jnodes.Name) and node.node.name == "params":
-            if isinstance(node, jnodes.Getattr):
-                found.append((node.lineno, node.attr))
-            elif isinstance(node.arg, jnodes.Const) and isinstance(node.arg.value, str):
-                found.append((node.lineno, node.arg.value))
-    order = {name: source.find(f"params.{name}") for _, name in found}
-    return sorted(dict.fromkeys(name for _, name in found), key=lambda n: (order[n] < 0, order[n]))
+        if not (isinstance(node.node, jnodes.Name) and node.node.name == "params"):
+            continue
+        if isinstance(node, jnodes.Getattr):
+            found.append(node.attr)
+        elif isinstance(node.arg, jnodes.Const) and isinstance(node.arg.value, str):
+            found.append(node.arg.value)           # params["x"]
+    return found
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,6 +28,19 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
+class _RecordEnvironment(ImmutableSandboxedEnvironment):
+    """Sandboxed environment where `x.name` on a mapping means its key first.
+
+    Record fields such as a plan's `items` (or a rule's `values.items`) must not resolve to the
+    dict methods of the same name.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 # ---------------------------------------------------------------------------- value formatting
 
 def format_float(value: float) -> str:
@@ -123,7 +136,7 @@ _COMMON_FILTERS: dict[str, Callable[..., Any]] = {"percent": filter_percent, "da
 
 def message_environment() -> SandboxedEnvironment:
     """The sandbox for rule `message`/`remedy` templates: plain text, strict about undefined names."""
-    env = ImmutableSandboxedEnvironment(
+    env = _RecordEnvironment(
         undefined=StrictUndefined,
         autoescape=False,           # messages are plain text; report templates escape them
         finalize=display,
@@ -135,7 +148,7 @@ def message_environment() -> SandboxedEnvironment:
 
 def report_environment(template_dirs: Sequence[pathlib.Path]) -> SandboxedEnvironment:
     """The sandbox for report templates; the first directory wins (user `--templates` before built-in)."""
-    env = ImmutableSandboxedEnvironment(
+    env = _RecordEnvironment(
         loader=FileSystemLoader([str(d) for d in template_dirs]),
         undefined=StrictUndefined,
         autoescape=select_autoescape(HTML_EXTENSIONS, default_for_string=True, default=False),

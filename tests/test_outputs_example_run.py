@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 from collections import Counter
-from pathlib import Path
 
 import docx
 import openpyxl

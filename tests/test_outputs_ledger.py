@@ -90,6 +90,8 @@ def test_sheet_layout_protection_and_drop_down(files):
     assert ws["A1"].protection.locked
     assert ws["L2"].number_format == "yyyy-mm-dd"
     assert ws.row_dimensions[1].height == 30
+    assert (int(ws.page_setup.paperSize), ws.page_setup.orientation) == (8, "landscape")      # A3
+    assert ws.print_title_rows == "$1:$1"                 # the header row repeats on every printed page
 
 
 def test_help_and_metadata_sheets(files):

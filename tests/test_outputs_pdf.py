@@ -135,3 +135,25 @@ def test_unit_with_injected_text_prints_it(tmp_path):
     path.write_bytes(data)
     text = subprocess.run([tool("pdftotext"), str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "{{ 7*7 }}与<b>粗体</b>" in text
+
+
+def test_demo_leaves_out_pdf_without_a_font_and_says_how_to_get_one(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    import checker.run
+    from checker.cli import cli
+    seen = {}
+
+    def fake_execute(options, *args, **kwargs):
+        seen["formats"] = list(options.formats)
+        return checker.run.RunOutcome([], [], [], 0, extras={})
+
+    monkeypatch.setattr(checker.run, "execute", fake_execute)
+    monkeypatch.setattr(fonts, "cjk_font_available", lambda: False)
+    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "out"), "--no-history"])
+    assert result.exit_code == 0, result.output
+    assert "pdf" not in seen["formats"] and {"html", "md", "docx", "summary", "xlsx", "csv"} <= set(seen["formats"])
+    assert "未生成 PDF" in result.output and "fonts-wqy-microhei" in result.output
+    monkeypatch.setattr(fonts, "cjk_font_available", lambda: True)
+    CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "out"), "--no-history"])
+    assert "pdf" in seen["formats"]

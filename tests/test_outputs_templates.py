@@ -1,6 +1,7 @@
 """Tests for checker.outputs.templating and template_export, and the `pbcheck templates export` command."""
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from checker.cli import cli
@@ -8,8 +9,6 @@ from checker.errors import UsageError
 from checker.outputs.template_export import README_NAME, export_templates
 from checker.outputs.templating import EXPORTABLE_TEMPLATES, template_dirs, template_file
 from checker.resources import builtin_templates_dir
-
-import pytest
 
 
 def test_every_exportable_template_is_shipped():

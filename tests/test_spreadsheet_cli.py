@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bad_inputs.build import fill_template
+from checker import run as run_module
 from checker.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +22,20 @@ START, END = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(pack, params):
+    return _REAL_COMPILE(pack, params)
+
+
+_REAL_COMPILE = run_module.compile_for_run
+
+
+@pytest.fixture(autouse=True)
+def compile_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default pack compiled once for the module's runs (reusing it is part of what is tested)."""
+    monkeypatch.setattr(run_module, "compile_for_run", lambda pack, params: _compiled(pack, tuple(params)))
 
 
 def invoke(*args: str):

@@ -240,7 +240,7 @@ def _valid(data: dict) -> UnitRecord:
     return UnitRecord(out["unit_id"], out, "generated.yaml", None)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.lists(UNITS, min_size=1, max_size=2))
 def test_generated_records_round_trip_through_csv(data, tmp_path):
     assume(len({d["unit_id"] for d in data}) == len(data))

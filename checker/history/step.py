@@ -203,7 +203,9 @@ def source_digests(sources: Sequence[str]) -> dict[str, str]:
     for source in dict.fromkeys(sources):
         path = Path(source)
         if not path.is_file():
-            continue
+            path = Path(source.split(" › ")[0])       # a workbook's unit is shown as file › sheet › row
+            if not path.is_file():
+                continue
         digest = hashlib.sha256()
         with path.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):

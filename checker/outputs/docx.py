@@ -41,15 +41,31 @@ def _finalize(value: Any) -> Any:
 
 
 def docx_environment(user_dir: Path | None) -> jinja2.Environment:
-    """The report sandbox (checker.render) with the control-character guard added; a fresh one per document,
-    because docxtpl switches autoescaping on by assigning to the environment it is given."""
-    return report_env(user_dir).overlay(finalize=_finalize)
+    """The report sandbox (checker.render) with the control-character guard added, compiling each XML part once.
+
+    docxtpl compiles every part of the document from source on every render; the parts of one template are
+    the same for every unit, so compiled templates are kept (per environment, i.e. per run) by source text.
+    docxtpl also switches autoescaping on by assigning to the environment — always the same value here.
+    """
+    env = report_env(user_dir).overlay(finalize=_finalize)
+    compile_source = env.from_string
+    cache: dict[str, jinja2.Template] = {}
+
+    def from_string(source: str, *args: Any, **kwargs: Any) -> jinja2.Template:
+        if args or kwargs:
+            return compile_source(source, *args, **kwargs)
+        if source not in cache:
+            cache[source] = compile_source(source)
+        return cache[source]
+
+    env.from_string = from_string  # type: ignore[method-assign]
+    return env
 
 
-def _load_template(path: Path) -> Any:
+def _load_template(path: Path, data: bytes | None = None) -> Any:
     from docxtpl import DocxTemplate
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
         if not zipfile.is_zipfile(io.BytesIO(data)):
             raise ValueError("not a zip file")
         template = DocxTemplate(io.BytesIO(data))
@@ -104,11 +120,12 @@ def _template_error(path: Path, template: Any, err: Exception) -> TemplateError:
     return TemplateError(headline, [problem])
 
 
-def render_notice_docx(ctx: NoticeContext, template_path: Path, user_dir: Path | None = None) -> bytes:
-    """One unit's 整改通知书 as .docx bytes from the Word template at `template_path`."""
-    template = _load_template(template_path)
+def render_notice_docx(ctx: NoticeContext, template_path: Path, user_dir: Path | None = None,
+                       env: jinja2.Environment | None = None, data: bytes | None = None) -> bytes:
+    """One unit's 整改通知书 as .docx bytes from the Word template at `template_path` (its bytes `data` if read)."""
+    template = _load_template(template_path, data)
     try:
-        template.render(notice_context(ctx), jinja_env=docx_environment(user_dir), autoescape=True)
+        template.render(notice_context(ctx), jinja_env=env or docx_environment(user_dir), autoescape=True)
     except Exception as err:   # any failure of a (user) template is the template's error
         raise _template_error(template_path, template, err) from err
     buffer = io.BytesIO()
@@ -118,6 +135,11 @@ def render_notice_docx(ctx: NoticeContext, template_path: Path, user_dir: Path |
 
 def write_docx(ctx: "OutputContext") -> list[tuple[str, bytes]]:
     """Output format `docx`: notices/<unit>.docx for every unit with open findings."""
+    notices = build_notice_contexts(ctx.run, ctx.units, ctx.rules)
+    if not notices:
+        return []
     path = template_file(DOCX_TEMPLATE, ctx.templates)
-    return [(notice_path(n.unit.unit, "docx"), render_notice_docx(n, path, ctx.templates))
-            for n in build_notice_contexts(ctx.run, ctx.units, ctx.rules)]
+    data = path.read_bytes()
+    env = docx_environment(ctx.templates)
+    return [(notice_path(n.unit.unit, "docx"), render_notice_docx(n, path, ctx.templates, env, data))
+            for n in notices]

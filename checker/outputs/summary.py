@@ -185,113 +185,134 @@ def _notice_ext(formats: Sequence[str] | None) -> str | None:
     return next((ext for ext in NOTICE_FORMATS if ext in formats), None)
 
 
+@dataclass(frozen=True)
+class _UnitTally:
+    """One checked unit's open findings counted: by severity, total, waived, score, per heat-map column."""
+
+    by_severity: tuple[int, ...]
+    total: int
+    waived: int
+    score: int
+    heat: Counter
+
+
+def _tally(u: UnitResult, severities: Sequence[str], rules: Mapping[str, RuleMeta]) -> _UnitTally:
+    opened = [f for f in u.findings if f.status == "open"]
+    sev = Counter(f.severity for f in opened)
+    return _UnitTally(tuple(sev.get(s, 0) for s in severities), len(opened), len(u.findings) - len(opened),
+                      unit_score(opened), Counter(col for f in opened for col in _heat_key(f, rules)))
+
+
+def _heat_cells(heat: Counter, columns: Sequence[str], maximum: int) -> tuple[tuple[int, int], ...]:
+    return tuple((heat.get(c, 0), charts.heat_level(heat.get(c, 0), maximum)) for c in columns)
+
+
+def _ranking(checked: Sequence[UnitResult], tally: Mapping[str, _UnitTally], columns: Sequence[str],
+             links: Mapping[str, str]) -> list[RankedUnit]:
+    """Units with open findings by weighted score (then by 高, 中, 低 counts); equal keys share a rank."""
+    heat_max = max((c for t in tally.values() for c in t.heat.values()), default=0)
+    ordered = sorted((u for u in checked if tally[u.unit].total),
+                     key=lambda u: (-tally[u.unit].score, tuple(-n for n in tally[u.unit].by_severity)))
+    ranking: list[RankedUnit] = []
+    previous: tuple[Any, ...] | None = None
+    for position, u in enumerate(ordered, start=1):
+        t = tally[u.unit]
+        key = (t.score, t.by_severity)
+        rank = ranking[-1].rank if ranking and previous == key else position
+        previous = key
+        ranking.append(RankedUnit(rank, u.unit, u.name, u.parent or NO_PARENT, t.by_severity, t.total, t.waived,
+                                  t.score, links.get(u.unit), _heat_cells(t.heat, columns, heat_max)))
+    return ranking
+
+
+def _rule_rows(rules: Mapping[str, RuleMeta], checked: Sequence[UnitResult], findings: Sequence[Finding]) -> list[RuleRow]:
+    """Every rule in rule-id order (as the notices' checklist) with its findings and checklist states."""
+    by_open = Counter(f.rule for f in findings if f.status == "open")
+    by_waived = Counter(f.rule for f in findings if f.status != "open")
+    states: dict[str, Counter] = defaultdict(Counter)
+    for u in checked:
+        for rule_id, state in u.checks.items():
+            states[rule_id][state] += 1
+    rows = []
+    for rule_id in sorted(set(rules) | {f.rule for f in findings}, key=rule_id_key):
+        meta = rules.get(rule_id)
+        tags = "、".join(meta.tags) if meta and meta.tags else (COMPOSITE_GROUP if meta and meta.composite else "")
+        st = states[rule_id]
+        rows.append(RuleRow(rule_id, meta.title if meta else rule_id, meta.severity if meta else "", tags,
+                            by_open[rule_id], by_waived[rule_id],
+                            (st[FIRED], st[PASSED], st[NOT_APPLICABLE], st[MISSING_DATA])))
+    return rows
+
+
+def _parents(units: Sequence[UnitResult], tally: Mapping[str, _UnitTally], n_severities: int,
+             columns: Sequence[str]) -> list[ParentRow]:
+    """Roll-up by parent organisation (units without one under NO_PARENT), highest score first."""
+    groups: dict[str, list[UnitResult]] = defaultdict(list)
+    for u in units:
+        groups[u.parent or NO_PARENT].append(u)
+    sums = []
+    for parent, members in groups.items():
+        good = [tally[u.unit] for u in members if u.status != "invalid"]
+        heat: Counter = Counter()
+        for t in good:
+            heat.update(t.heat)
+        by_severity = tuple(sum(t.by_severity[i] for t in good) for i in range(n_severities))
+        sums.append((parent, members, good, by_severity, heat))
+    heat_max = max((c for *_, heat in sums for c in heat.values()), default=0)
+    rows = [ParentRow(parent, len(members), len(members) - len(good), sum(1 for t in good if t.total), by_severity,
+                      sum(by_severity), sum(t.score for t in good), _heat_cells(heat, columns, heat_max))
+            for parent, members, good, by_severity, heat in sums]
+    return sorted(rows, key=lambda p: (-p.score, -p.total, p.parent))
+
+
+def _invalid_rows(units: Sequence[UnitResult]) -> list[InvalidRow]:
+    rows = []
+    for u in units:
+        problems = tuple(u.problems[:MAX_PROBLEMS_SHOWN])
+        rows.append(InvalidRow(u.unit, u.name, u.parent or NO_PARENT, u.source, problems,
+                               max(len(u.problems) - len(problems), 0)))
+    return rows
+
+
 def build_summary(ctx: "OutputContext") -> SummaryData:
     """Compute every number of summary.html from the run (no rendering)."""
     rules = ctx.rules
     checked = [u for u in ctx.units if u.status != "invalid"]
     invalid_units = [u for u in ctx.units if u.status == "invalid"]
-    all_findings = [f for u in checked for f in u.findings]
-    open_findings = [f for f in all_findings if f.status == "open"]
-    severities = _severities(rules, all_findings)
+    findings = [f for u in checked for f in u.findings]
+    opened = [f for f in findings if f.status == "open"]
+    severities = _severities(rules, findings)
     tags = [t for t, _ in sorted(tag_order(rules).items(), key=lambda kv: kv[1])]
-    tags += sorted({t for f in all_findings for t in f.tags} - set(tags))
+    tags += sorted({t for f in findings for t in f.tags} - set(tags))
     has_composites = any(m.composite for m in rules.values()) or any(
-        COMPOSITE_GROUP in _heat_key(f, rules) for f in all_findings)
-    heat_columns = tuple(([COMPOSITE_GROUP] if has_composites else []) + tags)
-    noticed = {u.unit for u in notice_units(checked)}
+        COMPOSITE_GROUP in _heat_key(f, rules) for f in findings)
+    columns = tuple(([COMPOSITE_GROUP] if has_composites else []) + tags)
+    tally = {u.unit: _tally(u, severities, rules) for u in checked}
     ext = _notice_ext(ctx.extras.get("formats"))
+    noticed = {u.unit for u in notice_units(checked)}
+    links = {unit: href(notice_path(unit, ext)) for unit in noticed} if ext else {}
 
-    # per unit
-    per_unit: dict[str, dict[str, Any]] = {}
-    for u in checked:
-        opened = [f for f in u.findings if f.status == "open"]
-        sev = Counter(f.severity for f in opened)
-        heat = Counter(col for f in opened for col in _heat_key(f, rules))
-        per_unit[u.unit] = {"sev": tuple(sev.get(s, 0) for s in severities), "total": len(opened),
-                            "waived": len(u.findings) - len(opened), "score": unit_score(opened), "heat": heat}
-    heat_max = max((c for d in per_unit.values() for c in d["heat"].values()), default=0)
-
-    ordered = sorted((u for u in checked if per_unit[u.unit]["total"]),
-                     key=lambda u: (-per_unit[u.unit]["score"], tuple(-n for n in per_unit[u.unit]["sev"])))
-    ranking: list[RankedUnit] = []
-    previous: tuple[Any, ...] | None = None
-    for position, u in enumerate(ordered, start=1):
-        d = per_unit[u.unit]
-        key = (d["score"], d["sev"])
-        rank = ranking[-1].rank if previous == key and ranking else position
-        previous = key
-        link = href(notice_path(u.unit, ext)) if ext and u.unit in noticed else None
-        ranking.append(RankedUnit(rank, u.unit, u.name, u.parent or NO_PARENT, d["sev"], d["total"], d["waived"],
-                                  d["score"], link,
-                                  tuple((d["heat"].get(c, 0), charts.heat_level(d["heat"].get(c, 0), heat_max))
-                                        for c in heat_columns)))
-    clean = [CleanUnit(u.unit, u.name, per_unit[u.unit]["waived"]) for u in checked if not per_unit[u.unit]["total"]]
-
-    # severities, tags, rules
-    units_with = {s: {f.unit for f in open_findings if f.severity == s} for s in severities}
-    severity_rows = [SeverityRow(s, SEVERITY_WEIGHT.get(s, 0), sum(1 for f in open_findings if f.severity == s),
-                                 sum(1 for f in all_findings if f.severity == s and f.status != "open"),
-                                 len(units_with[s])) for s in severities]
+    ranking = _ranking(checked, tally, columns, links)
+    clean = [CleanUnit(u.unit, u.name, tally[u.unit].waived) for u in checked if not tally[u.unit].total]
+    severity_rows = [SeverityRow(s, SEVERITY_WEIGHT.get(s, 0), sum(1 for f in opened if f.severity == s),
+                                 sum(1 for f in findings if f.severity == s and f.status != "open"),
+                                 len({f.unit for f in opened if f.severity == s})) for s in severities]
     tag_rows = []
-    for col in heat_columns:
-        tagged = [f for f in all_findings if col in _heat_key(f, rules)]
-        opened = [f for f in tagged if f.status == "open"]
-        tag_rows.append(TagRow(col, len(opened), len(tagged) - len(opened), len({f.unit for f in opened})))
-    by_rule_open = Counter(f.rule for f in open_findings)
-    by_rule_waived = Counter(f.rule for f in all_findings if f.status != "open")
-    states = defaultdict(Counter)
-    for u in checked:
-        for rule_id, state in u.checks.items():
-            states[rule_id][state] += 1
-    rule_ids = sorted(set(rules) | {f.rule for f in all_findings}, key=rule_id_key)   # as the notices' checklist
-    rule_rows = []
-    for rule_id in rule_ids:
-        meta = rules.get(rule_id)
-        st = states[rule_id]
-        rule_rows.append(RuleRow(
-            rule_id, meta.title if meta else rule_id, meta.severity if meta else "",
-            "、".join(meta.tags) if meta and meta.tags else (COMPOSITE_GROUP if meta and meta.composite else ""),
-            by_rule_open[rule_id], by_rule_waived[rule_id],
-            (st[FIRED], st[PASSED], st[NOT_APPLICABLE], st[MISSING_DATA])))
-
-    # roll-up by parent
-    groups: dict[str, list[UnitResult]] = defaultdict(list)
-    for u in ctx.units:
-        groups[u.parent or NO_PARENT].append(u)
-    parent_rows = []
-    parent_heat: dict[str, Counter] = {}
-    for parent, members in groups.items():
-        good = [u for u in members if u.status != "invalid"]
-        sev = tuple(sum(per_unit[u.unit]["sev"][i] for u in good) for i in range(len(severities)))
-        heat = Counter()
-        for u in good:
-            heat.update(per_unit[u.unit]["heat"])
-        parent_heat[parent] = heat
-        parent_rows.append((parent, members, good, sev, heat))
-    parent_max = max((c for h in parent_heat.values() for c in h.values()), default=0)
-    parents = [ParentRow(parent, len(members), len(members) - len(good),
-                         sum(1 for u in good if per_unit[u.unit]["total"]), sev, sum(sev),
-                         sum(per_unit[u.unit]["score"] for u in good),
-                         tuple((heat.get(c, 0), charts.heat_level(heat.get(c, 0), parent_max)) for c in heat_columns))
-               for parent, members, good, sev, heat in parent_rows]
-    parents.sort(key=lambda p: (-p.score, -p.total, p.parent))
-
-    invalid = []
-    for u in invalid_units:
-        problems = tuple(u.problems[:MAX_PROBLEMS_SHOWN])
-        invalid.append(InvalidRow(u.unit, u.name, u.parent or NO_PARENT, u.source, problems,
-                                  max(len(u.problems) - len(problems), 0)))
-
+    for col in columns:
+        tagged = [f for f in findings if col in _heat_key(f, rules)]
+        tagged_open = [f for f in tagged if f.status == "open"]
+        tag_rows.append(TagRow(col, len(tagged_open), len(tagged) - len(tagged_open),
+                               len({f.unit for f in tagged_open})))
     starts = sorted(u.period.split("/")[0] for u in checked if u.period)
     ends = sorted(u.period.split("/")[-1] for u in checked if u.period)
     overview = {
         "units": len(ctx.units), "checked": len(checked), "invalid": len(invalid_units),
         "with_findings": len(ranking), "clean": len(clean), "notices": len(noticed),
-        "open": len(open_findings), "waived": len(all_findings) - len(open_findings),
-        "score": sum(d["score"] for d in per_unit.values()),
+        "open": len(opened), "waived": len(findings) - len(opened), "score": sum(t.score for t in tally.values()),
     }
-    data = SummaryData(severities, heat_columns, overview, severity_rows, tag_rows, rule_rows, ranking, parents,
-                       clean, invalid, (starts[0] if starts else None, ends[-1] if ends else None))
+    data = SummaryData(severities, columns, overview, severity_rows, tag_rows, _rule_rows(rules, checked, findings),
+                       ranking, _parents(ctx.units, tally, len(severities), columns), clean,
+                       _invalid_rows(invalid_units), (starts[0] if starts else None, ends[-1] if ends else None))
     data.charts = _charts(data)
     return data
 
