@@ -392,7 +392,9 @@ def _findings(session: UnitSession, as_of: dt.date) -> list[Finding]:
         message = _render(template, text, context)
         remedy = _render(rule.remedy, spec.remedy, context)
         evidence = _composite_evidence(rc, done, session.keys) if spec.composite else _evidence(rc, session)
-        keys = [str(e.get("key")) for e in evidence]
+        # A composite is the same diagnosis whatever findings it rests on today: its identity (the
+        # ledger key, the history) is the rule, the unit and its own item, not its evidence.
+        keys = ([rc.key] if rc.key else []) if spec.composite else [str(e.get("key")) for e in evidence]
         done.append(Finding(
             rule=spec.id, unit=unit_id, period=period, severity=spec.severity, title=spec.title,
             tags=spec.tags, refs=spec.refs, message=message, remedy=remedy, evidence=tuple(evidence),

@@ -71,6 +71,8 @@ def cli() -> None:
     \b
     常用命令：
       pbcheck demo                      用内置示例跑一遍，生成全部输出
+      pbcheck template                  写出空白的填报工作簿 records.xlsx
+      pbcheck check-records 记录…        只校验记录（加 --annotate 另存标出问题的表格副本）
       pbcheck run 记录文件或目录…        检查单位记录，生成 findings.json、整改通知书等
       pbcheck validate 规则包目录…       检查规则包（语法、表达式、字段名、模板）
       pbcheck test 规则包目录…           运行规则包自带的测试用例
@@ -137,6 +139,8 @@ def _report_run(outcome, out_dir: Path) -> None:
         if not outcome.outputs_written:
             err_console.print("未生成检查结果（修正记录后重试，或加 --keep-going 先检查其余单位）。")
             return
+        unchecked = "、".join(u.unit_id or f"<{u.source}>" for u in outcome.invalid)
+        err_console.print(f"未检查（记录有误）：{unchecked}", markup=False, soft_wrap=True)
     findings = [f for r in outcome.results for f in r.findings]
     open_ = [f for f in findings if f.status == "open"]
     by_sev = {s: sum(1 for f in open_ if f.severity == s) for s in ("高", "中", "低")}

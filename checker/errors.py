@@ -61,11 +61,12 @@ class Problem:
     found: str | None = None
 
     def __str__(self) -> str:
-        where = str(self.location) if self.location else "<input>:1:1"
         text = self.message
         if self.unit:
             text = f"[{self.unit}] {text}"
-        return f"{where}: {self.code} {text}"
+        if self.location is None:          # e.g. a --param value: there is no file to point at
+            return f"{self.code} {text}"
+        return f"{self.location}: {self.code} {text}"
 
 
 class PbcheckError(Exception):

@@ -541,7 +541,9 @@ def _text(container: MarkedDict, key: str, doc: Document, col: _Collector, where
         if required:
             col.add(doc.path, container.span, "missing-key", f"{where}缺少 {key}")
         return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+    if isinstance(value, bool):            # `when: true` written as a YAML boolean
+        value = "true" if value else "false"
+    if not isinstance(value, (str, int, float)):
         col.add(doc.path, span_of(container, key), "pack-schema", f"{where}{key} 应为文字（表达式或模板）")
         return None
     return Text(str(value), doc.path, span_of(container, key), doc.text)

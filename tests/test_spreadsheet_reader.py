@@ -311,3 +311,20 @@ def test_many_rows_are_read(tmp_path: Path):
     units = list(load_units([str(tmp_path / "many.xlsx")]))
     assert len(units) == 120 and all(isinstance(u, UnitRecord) for u in units)
     assert len(units[-1].data["meetings"]) == 10
+
+
+def test_a_title_row_above_the_header():
+    book = two_units()
+    book["meetings"].insert(0, ["2025年度会议记录表"])
+    write_book(Path("r.xlsx"), book)
+    found = problems_of("r.xlsx")
+    assert found[0] == ("r.xlsx › meetings › 第1行: no-header 第1行应为表头（字段名，如 unit_id），实际为 “2025年度会议记录表”；"
+                        "如在表头之上加了标题行，请删除")
+    assert len(found) == 3        # and the two units are not checked without their meetings
+
+
+def test_date_cell_in_a_text_column():
+    write_book(Path("r.xlsx"), two_units([["GD-B", dt.datetime(2025, 3, 1), "支委会", START, 5, 4, "党建"]]))
+    assert problems_of("r.xlsx") == [
+        "r.xlsx › meetings › 第4行 › 列B(id): type-error [GD-B] 期望 字符串，实际 日期时间 2025-03-01T00:00:00"
+        "（单元格被电子表格识别成了日期；如是编号或文字，请把该列设为文本格式后重新输入）"]

@@ -194,6 +194,12 @@ class _Assembler:
                 continue
             seen[name] = index
             columns[index] = column
+        if not columns:
+            found = "、".join(f"“{n}”" for n in list(unknown.values())[:3] if n) or "空白"
+            self.problems.append(Problem(_cell(file, sheet.name, row), "no-header",
+                                         f"第{row}行应为表头（字段名，如 {sheet.columns[0].name}），实际为 {found}；"
+                                         f"如在表头之上加了标题行，请删除", None, None, "字段名表头", found))
+            return None
         missing = [c for c in sheet.columns if c.name not in seen]
         for column in missing:
             if column.link is None and not (sheet.name == UNITS_SHEET and column.name == "unit_id"):

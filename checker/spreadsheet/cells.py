@@ -99,9 +99,8 @@ def _string(raw: Any) -> Converted:
             return Converted(str(int(raw)))
         return Converted(repr(raw))
     if isinstance(raw, dt.datetime):
-        if raw.time() == dt.time(0):
-            return Converted(raw.date().isoformat())
-        return Converted(raw)
+        # a date cell where text belongs is what Excel makes of `3-1` or `2025.3`: what was typed is lost
+        return Converted(raw, "（单元格被电子表格识别成了日期；如是编号或文字，请把该列设为文本格式后重新输入）")
     if isinstance(raw, dt.date):
         return Converted(raw.isoformat())
     return Converted(raw)

@@ -38,6 +38,24 @@ PERIOD = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 # Helpers (also used by tests/test_spreadsheet_*.py)
 
 
+_FIXED_TIME = (2025, 1, 1, 0, 0, 0)
+_STAMP = re.compile(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+
+
+def _reproducible(path: Path) -> Path:
+    """Fixed zip timestamps and document dates, so that rebuilding the corpus gives the same bytes."""
+    with zipfile.ZipFile(path) as archive:
+        parts = [(info.filename, archive.read(info.filename)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts:
+            if name == "docProps/core.xml":
+                data = _STAMP.sub(r"\g<1>2025-01-01T00:00:00Z\g<2>", data.decode("utf-8")).encode("utf-8")
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return path
+
+
 def write_book(path: Path, sheets: dict[str, list[list[Any]]], merged: dict[str, list[str]] | None = None) -> Path:
     """A plain workbook: each sheet's rows from row 1 (header first); None leaves a cell blank."""
     wb = Workbook()
@@ -54,7 +72,7 @@ def write_book(path: Path, sheets: dict[str, list[list[Any]]], merged: dict[str,
             ws.merge_cells(ref)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
-    return path
+    return _reproducible(path)
 
 
 def fill_template(path: Path, sheets: dict[str, list[dict[str, Any]]]) -> Path:
@@ -70,24 +88,39 @@ def fill_template(path: Path, sheets: dict[str, list[dict[str, Any]]]) -> Path:
                 ws.cell(r, columns[key], value)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
-    return path
+    return _reproducible(path)
 
 
-def patch_cells(path: Path, sheet_index: int, cells: dict[str, str]) -> Path:
-    """Replace cells of the sheet XML (openpyxl names sheets sheet1.xml, sheet2.xml… in order) by raw XML."""
+def rewrite_sheet(path: Path, sheet_index: int, change: Callable[[str], str]) -> Path:
+    """Rewrite the XML of one sheet (openpyxl names sheets sheet1.xml, sheet2.xml… in order)."""
     member = f"xl/worksheets/sheet{sheet_index + 1}.xml"
     with zipfile.ZipFile(path) as archive:
         parts = {info.filename: archive.read(info.filename) for info in archive.infolist()}
-    xml = parts[member].decode("utf-8")
-    for ref, replacement in cells.items():
-        pattern = re.compile(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)', re.S)
-        xml, count = pattern.subn(replacement, xml, count=1)
-        assert count == 1, f"cell {ref} not found in {member}"
-    parts[member] = xml.encode("utf-8")
+    parts[member] = change(parts[member].decode("utf-8")).encode("utf-8")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in parts.items():
             archive.writestr(name, data)
-    return path
+    return _reproducible(path)
+
+
+def patch_cells(path: Path, sheet_index: int, cells: dict[str, str]) -> Path:
+    """Replace cells of a sheet by raw XML (what openpyxl cannot write: cached results, error values…)."""
+    def change(xml: str) -> str:
+        for ref, replacement in cells.items():
+            pattern = re.compile(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)', re.S)
+            xml, count = pattern.subn(lambda _: replacement, xml, count=1)
+            assert count == 1, f"cell {ref} not found"
+        return xml
+    return rewrite_sheet(path, sheet_index, change)
+
+
+def _entity_bomb(xml: str) -> str:
+    """A "billion laughs" DTD in the sheet, expanded in a cell (10⁹ characters if a parser allowed it)."""
+    entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefgh", "bcdefghi"))
+    head, rest = xml.split("?>", 1) if xml.startswith("<?xml") else ("", xml)
+    body = rest.replace("<t>B-M1</t>", "<t>&i;</t>", 1)
+    return (head + "?>" if head else "") + f"<!DOCTYPE worksheet [{entities}]>" + body
 
 
 def write_csv_set(directory: Path, sheets: dict[str, list[list[Any]]], encoding: str = "utf-8-sig",
@@ -207,6 +240,8 @@ def _xlsx_cases(d: Path) -> None:
     patch_cells(d / "formula_cached.xlsx", 1, {"F4": '<c r="F4"><f>2+2</f><v>4</v></c>'})
     write_book(d / "formula_no_cache.xlsx", two_units())
     patch_cells(d / "formula_no_cache.xlsx", 1, {"F4": '<c r="F4"><f>SUM(E4,-1)</f></c>'})
+    write_book(d / "xml_bomb.xlsx", two_units())
+    rewrite_sheet(d / "xml_bomb.xlsx", 1, _entity_bomb)
     write_book(d / "error_value.xlsx", two_units())
     patch_cells(d / "error_value.xlsx", 1, {"F4": '<c r="F4" t="e"><f>1/0</f><v>#DIV/0!</v></c>'})
     book = two_units()
