@@ -135,7 +135,7 @@ def _report_run(outcome, out_dir: Path) -> None:
         err_console.print(f"[bold red]记录有误：[/]{len(outcome.invalid)} 个单位未通过校验，共 {len(problems)} 处问题", soft_wrap=True)
         for p in problems:
             err_console.print(str(p), markup=False, soft_wrap=True)
-        _report_annotations(getattr(outcome, "annotated", []), getattr(outcome, "annotation_notes", []))
+        _report_annotations(outcome.annotated, outcome.annotation_notes)
         if not outcome.outputs_written:
             err_console.print("未生成检查结果（修正记录后重试，或加 --keep-going 先检查其余单位）。")
             return

@@ -8,6 +8,7 @@ NaN/infinity in JSON, bad encodings and absurd nesting are errors with file:line
 """
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import json
 import re
@@ -299,11 +300,12 @@ class _JsonParser:
         self.text = text
         self.path = path
         self.depth = 0
+        # Offsets where lines start, so each position costs a binary search, not a scan of the file.
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def pos(self, index: int) -> tuple[int, int]:
-        line = self.text.count("\n", 0, index) + 1
-        col = index - (self.text.rfind("\n", 0, index) + 1) + 1
-        return line, col
+        line = bisect.bisect_right(self.line_starts, index)
+        return line, index - self.line_starts[line - 1] + 1
 
     def fail(self, index: int, code: str, message: str):
         line, col = self.pos(index)

@@ -108,3 +108,20 @@ def test_run_annotate_writes_the_copy_even_when_it_stops():
     assert result.exit_code == 2
     assert Path("out/annotated/bad_问题标注.xlsx").is_file()
     assert not Path("out/findings.json").exists()
+
+
+def test_an_annotated_copy_can_be_fixed_and_read_again(tmp_path: Path):
+    bad_book()
+    files, _ = annotation_files(invalid_of("bad.xlsx"))
+    [(name, data)] = files
+    Path(name).write_bytes(data)
+    again = invalid_of(name)
+    assert [p.code for u in again for p in u.problems] == ["enum", "type-error", "inconsistent"]   # no "unknown sheet"
+    wb = load_workbook(name)
+    wb["meetings"]["D4"] = dt.date(2025, 3, 12)          # the clerk fixes the date in the copy
+    wb.save(name)
+    [(_, data)] = annotation_files(invalid_of(name))[0]
+    wb = load_workbook(io.BytesIO(data))
+    assert wb["meetings"]["D4"].comment is None and wb["meetings"]["D4"].fill.fill_type is None
+    assert wb["meetings"]["F4"].comment is not None
+    assert wb.sheetnames.count(LIST_SHEET) == 1 and wb[LIST_SHEET].max_row == 3

@@ -26,10 +26,12 @@ from ..outputs.atomic import write_atomic
 from ..records import InvalidUnit
 from ..source import decode_utf8
 from .cells import MAX_CELL_CHARS
-from .layout import SHEETS
+from .layout import PROBLEMS_SHEET, SHEETS
 from .locate import column_letters, sort_key
 
-LIST_SHEET = "问题清单"
+LIST_SHEET = PROBLEMS_SHEET
+AUTHOR = "pbcheck 问题标注"          # not "pbcheck": the template's help comments must survive re-annotation
+_NO_FILL = PatternFill(fill_type=None)
 _BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 _BAD_FONT = Font(color="9C0006")
 _HEAD_FONT = Font(bold=True)
@@ -131,9 +133,23 @@ def _target_cell(ws: Worksheet, coordinate: str):
     return cell
 
 
+def _clear_previous(wb: Workbook) -> None:
+    """An annotated copy annotated again: drop the old list and the old marks (fixed cells must not stay red)."""
+    if LIST_SHEET in wb.sheetnames:
+        wb.remove(wb[LIST_SHEET])
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.comment is not None and cell.comment.author == AUTHOR:
+                    cell.comment = None
+                    cell.fill = _NO_FILL
+                    cell.font = Font()
+
+
 def annotate(wb: Workbook, problems: Iterable[Problem]) -> None:
     """Highlight and comment every problem's cell and put the list of problems first."""
     problems = list(problems)
+    _clear_previous(wb)
     comments: dict[tuple[str, str], list[str]] = defaultdict(list)
     listing = []
     for number, p in enumerate(problems, start=1):
@@ -150,7 +166,7 @@ def annotate(wb: Workbook, problems: Iterable[Problem]) -> None:
         body = "\n".join(texts)
         if cell.comment is not None and cell.comment.text:
             body = f"{body}\n——原有批注——\n{cell.comment.text}"
-        comment = Comment(_clip(body), "pbcheck")
+        comment = Comment(_clip(body), AUTHOR)
         comment.width = 360
         comment.height = min(60 + 40 * len(texts), 400)
         cell.comment = comment

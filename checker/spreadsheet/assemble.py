@@ -18,7 +18,7 @@ from ..errors import Location, Problem
 from ..records import suggest
 from .books import Book, MergedRange, RawCell, SheetUnreadable, open_book
 from .cells import Converted, convert, convert_multi
-from .layout import GUIDE_SHEET, SHEET_BY_NAME, SHEETS, UNITS_SHEET, Column, Sheet, column_letter
+from .layout import NOT_DATA_SHEETS, SHEET_BY_NAME, SHEETS, UNITS_SHEET, Column, Sheet, column_letter
 
 _PARENT_SHEETS = {s.parent.name for s in SHEETS if s.parent is not None}
 
@@ -66,6 +66,8 @@ class _Header:
     missing: list[Column]               # value columns the sheet lacks
     unit_col: int | None = None
     parent_col: int | None = None
+    # per value column, computed once per sheet: (index, column, dotted path, cell name such as "F(present)")
+    values: list[tuple[int, Column, str, str]] = field(default_factory=list)
 
 
 def read_book(path: Path, shown: str) -> ReadBook:
@@ -128,7 +130,7 @@ class _Assembler:
         """A sheet the layout does not know is an error when it holds anything (its rows would be lost)."""
         aliases = {s.label: s.name for s in SHEETS}
         for name in names:
-            if name in SHEET_BY_NAME or name == GUIDE_SHEET:
+            if name in SHEET_BY_NAME or name in NOT_DATA_SHEETS:
                 continue
             try:
                 first = next(iter(self.book.rows(name)), None)
@@ -214,11 +216,13 @@ class _Assembler:
         if fatal:
             return None
         header = _Header(row, columns, unknown, [c for c in missing if c.required and c.link is None])
-        for index, column in columns.items():
+        for index, column in sorted(columns.items()):
             if column.link == "unit":
                 header.unit_col = index
             elif column.link == "parent":
                 header.parent_col = index
+            else:
+                header.values.append((index, column, ".".join(column.path), _cell_name(index, column.name)))
         return header
 
     @staticmethod
@@ -336,11 +340,9 @@ class _Assembler:
     def fill(self, unit: SheetUnit, sheet: Sheet, file: str, header: _Header, number: int,
              cells: dict[int, RawCell], target: dict, base: str) -> None:
         """Put the row's cells into `target` (absent columns stay absent, blank cells become None)."""
-        for index, column in header.columns.items():
-            if column.link is not None:
-                continue
-            path = _join(base, ".".join(column.path))
-            place = _cell(file, sheet.name, number, _cell_name(index, column.name))
+        for index, column, dotted, cell_name in header.values:
+            path = f"{base}.{dotted}" if base else dotted
+            place = Location(file, sheet=sheet.name, row=number, column=cell_name)
             unit.places[path] = place
             container = target
             for name in column.path[:-1]:

@@ -115,7 +115,6 @@ class _CellParser(WorkSheetParser):
             cell["data_type"] = "formula"
         return cell
 
-
     def _inline_string(self, element: Any) -> dict:
         """An inline string cell (as openpyxl and some exporters write text), read without building rich-text objects."""
         coordinate = element.get("r")
@@ -165,6 +164,8 @@ class XlsxBook:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                # openpyxl's read-only cells cannot tell "formula without a result" from "blank", so its
+                # sheet parser is driven here directly (pinned by the tests of formula cells)
                 with ws._get_source() as src:
                     parser = _CellParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
                                          date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)

@@ -18,6 +18,8 @@ from ..schema import UNIT, ListOf, Record, Scalar
 
 UNITS_SHEET = "units"
 GUIDE_SHEET = "说明"
+PROBLEMS_SHEET = "问题清单"            # added by --annotate; an annotated copy can be fixed and read again
+NOT_DATA_SHEETS = (GUIDE_SHEET, PROBLEMS_SHEET)
 UNIT_LINK = "unit_id"
 
 
@@ -118,7 +120,7 @@ def _build() -> tuple[Sheet, ...]:
     units = Sheet(UNITS_SHEET, UNIT, UNIT.label, tuple(_flatten(UNIT, (), True, "")))
     sheets = (units,) + tuple(_list_sheets(UNIT, "", None))
     names = [s.name for s in sheets]
-    assert len(names) == len(set(names)) and GUIDE_SHEET not in names, names
+    assert len(names) == len(set(names)) and not set(NOT_DATA_SHEETS) & set(names), names
     for sheet in sheets:
         headers = [c.name for c in sheet.columns]
         assert len(headers) == len(set(headers)), (sheet.name, headers)
