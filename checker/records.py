@@ -594,8 +594,10 @@ def _book_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitR
         partial = out if isinstance(out, dict) else {}
         unit_id = _text_or_none(partial.get("unit_id")) or sheet_unit.unit_id
         problems = translate(found, sheet_unit) + [replace(p, unit=unit_id) for p in sheet_unit.problems]
-        if unit_id is not None and not sheet_unit.duplicated:
-            problems.extend(_duplicate(unit_id, sheet_unit.places.get("unit_id", sheet_unit.location), first_seen))
+        if unit_id is not None:
+            duplicate = _duplicate(unit_id, sheet_unit.places.get("unit_id", sheet_unit.location), first_seen)
+            if not sheet_unit.duplicated:        # a repeat within the sheet is already reported on both rows
+                problems.extend(duplicate)
         problems.sort(key=sort_key)
         if problems:
             yield InvalidUnit(unit_id, _text_or_none(partial.get("name")), _text_or_none(partial.get("parent")),

@@ -26,8 +26,6 @@ from openpyxl import Workbook, load_workbook
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 UNIT_HEAD = ["unit_id", "name", "org_type", "period.start", "period.end", "members"]
 MEETING_HEAD = ["unit_id", "id", "type", "date", "expected", "present", "topics"]
@@ -362,5 +360,6 @@ BUILDERS: dict[str, Callable[[Path], None]] = {"yaml": _yaml_cases, "json": _jso
                                                "csv": _csv_cases}
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))        # run as a script from a checkout: use its checker package
     build_all()
     print(f"corpus written to {HERE}")
