@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_types import parse_date
 from .errors import EXIT_INTERNAL, EXIT_INPUT, PbcheckError
 
 console = Console(highlight=False, emoji=False)
@@ -51,15 +52,6 @@ def handle_errors(func: Callable[..., int | None]) -> Callable[..., None]:
     return wrapper
 
 
-def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"应为日期 YYYY-MM-DD，实际为 {value!r}") from None
-
-
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -87,7 +79,7 @@ def _run_options(func: Callable) -> Callable:
         click.option("--format", "formats", multiple=True, metavar="F",
                      help="输出格式，可重复：html md docx pdf summary xlsx csv sarif junit（默认 html md summary xlsx）"),
         click.option("--param", "params", multiple=True, metavar="k=v", help="覆盖规则包参数，如 --param min_attendance=0.9"),
-        click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="整改时限的起算日期（默认今天）"),
+        click.option("--as-of", "as_of", callback=parse_date, metavar="DATE", help="整改时限的起算日期（默认今天）"),
         click.option("--issuer", help="发文机关（整改通知书版头）"),
         click.option("--doc-no", "doc_no", metavar="PATTERN", help="文号模板，{n} 按单位顺序编号，如 “党建审〔2026〕{n}号”"),
         click.option("--fail-on", "fail_on", type=click.Choice(["高", "中", "低", "never"]), default="高", show_default=True,
@@ -176,7 +168,7 @@ def run_cmd(records: tuple[str, ...], **kwargs: Any) -> int:
 @cli.command("demo", context_settings=CONTEXT)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("pbcheck-out"),
               show_default=True, help="输出目录")
-@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="整改时限的起算日期（默认今天）")
+@click.option("--as-of", "as_of", callback=parse_date, metavar="DATE", help="整改时限的起算日期（默认今天）")
 @click.option("--no-history", "no_history", is_flag=True, help="不记录运行历史（默认记录在输出目录的 pbcheck.db 中）")
 @handle_errors
 def demo_cmd(out_dir: Path, as_of: dt.date | None, no_history: bool) -> int:

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..cli_types import parse_date
 from .database import DEFAULT_DB, ENV_VAR
 
 DB_HELP = f"运行历史数据库：SQLite 文件路径或 postgresql+psycopg://… 地址（默认 {DEFAULT_DB}，或环境变量 {ENV_VAR}）"
@@ -22,15 +23,6 @@ def db_option(func: Callable) -> Callable:
     """`--db PATH|URL` (envvar PBCHECK_DB, default pbcheck.db in the working directory)."""
     return click.option("--db", "db", metavar="PATH|URL", envvar=ENV_VAR, default=DEFAULT_DB, show_default=True,
                         help=DB_HELP)(func)
-
-
-def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"应为日期 YYYY-MM-DD，实际为 {value!r}") from None
 
 
 def _echo_json(data: Any) -> None:
@@ -124,7 +116,7 @@ def build_commands(handle_errors: Callable, context: dict, console: Console, err
     @db_option
     @click.option("--unit", metavar="U", help="只显示该单位")
     @click.option("--overdue", is_flag=True, help="只显示超期的整改事项")
-    @click.option("--as-of", "as_of", callback=_date, metavar="DATE", help="计算剩余/超期天数的日期（默认今天）")
+    @click.option("--as-of", "as_of", callback=parse_date, metavar="DATE", help="计算剩余/超期天数的日期（默认今天）")
     @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
     @handle_errors
     def status_cmd(db: str, unit: str | None, overdue: bool, as_of: dt.date | None, as_json: bool) -> int:
@@ -167,7 +159,7 @@ def build_commands(handle_errors: Callable, context: dict, console: Console, err
     @ledger_group.command("import", context_settings=context)
     @click.argument("files", nargs=-1, required=True, metavar="FILE.xlsx…")
     @db_option
-    @click.option("--as-of", "as_of", callback=_date, metavar="DATE", help="导入日期（销号日期不得晚于它；默认今天）")
+    @click.option("--as-of", "as_of", callback=parse_date, metavar="DATE", help="导入日期（销号日期不得晚于它；默认今天）")
     @handle_errors
     def ledger_import_cmd(files: tuple[str, ...], db: str, as_of: dt.date | None) -> int:
         """导入单位填报的整改台账（汇总台账或各单位台账均可），按问题编号对应，校验后记录整改状态。"""
