@@ -1,6 +1,7 @@
 """Shared pytest fixtures."""
 from __future__ import annotations
 
+import functools
 import uuid
 
 import pytest
@@ -105,3 +106,19 @@ def _isolated_run_history(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     """Every test gets its own run-history database (PBCHECK_DB), so that no test writes pbcheck.db into the
     repository and no test sees another's runs; tests of the default location unset it."""
     monkeypatch.setenv("PBCHECK_DB", str(tmp_path_factory.getbasetemp() / f"history-{uuid.uuid4().hex}.db"))
+
+
+from checker import run as _run_module  # noqa: E402
+
+_REAL_COMPILE = _run_module.compile_for_run
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled_once(pack, params):
+    return _REAL_COMPILE(pack, params)
+
+
+@pytest.fixture
+def compile_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compile each (pack, --param) combination once per session for modules that run many CLI runs in-process."""
+    monkeypatch.setattr(_run_module, "compile_for_run", lambda pack, params: _compiled_once(pack, tuple(params)))

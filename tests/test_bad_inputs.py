@@ -2,7 +2,6 @@
 and the valid units next to it are still checked under --keep-going."""
 from __future__ import annotations
 
-import functools
 import json
 import time
 from dataclasses import dataclass
@@ -12,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from bad_inputs.build import build_large
-from checker import run as run_module
 from checker.cli import cli
 
 CORPUS = Path(__file__).parent / "bad_inputs"
@@ -165,18 +163,7 @@ def large_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-@functools.lru_cache(maxsize=None)
-def _compiled(pack, params):
-    return _REAL_COMPILE(pack, params)
-
-
-_REAL_COMPILE = run_module.compile_for_run
-
-
-@pytest.fixture(autouse=True)
-def compile_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The default pack compiled once for all cases (each run would otherwise spend most of its time on it)."""
-    monkeypatch.setattr(run_module, "compile_for_run", lambda pack, params: _compiled(pack, tuple(params)))
+pytestmark = pytest.mark.usefixtures("compile_once")
 
 
 def _where(case: Case, large_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 
 from bad_inputs.build import fill_template
-from checker import run as run_module
 from checker.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,18 +22,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@functools.lru_cache(maxsize=None)
-def _compiled(pack, params):
-    return _REAL_COMPILE(pack, params)
-
-
-_REAL_COMPILE = run_module.compile_for_run
-
-
-@pytest.fixture(autouse=True)
-def compile_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The default pack compiled once for the module's runs (reusing it is part of what is tested)."""
-    monkeypatch.setattr(run_module, "compile_for_run", lambda pack, params: _compiled(pack, tuple(params)))
+pytestmark = pytest.mark.usefixtures("compile_once")
 
 
 def invoke(*args: str):
