@@ -151,6 +151,7 @@ def execute(options: RunOptions, progress: Callable[[int], None] | None = None) 
     started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     as_of = options.as_of or dt.date.today()
     compiled = compile_for_run(options.pack, options.params)
+    _preflight(options, compiled)
     results: list[UnitResult] = []
     invalid: list[InvalidUnit] = []
     for item in check_stream(compiled, load_units(options.inputs), as_of, not options.keep_going):
@@ -189,6 +190,21 @@ def execute(options: RunOptions, progress: Callable[[int], None] | None = None) 
         after(state, run, written)
     return RunOutcome(state.results, state.invalid, written, code, run, extras=state.extras,
                       annotated=annotated[0], annotation_notes=annotated[1], waivers=state.waivers)
+
+
+def _preflight(options: RunOptions, compiled: CompiledPack) -> None:
+    """Read --manual and --waivers before any unit is checked, so that their mistakes show at once.
+
+    The post-check steps read them again against the run's units (a few kilobytes: cheaper than
+    carrying parsed state through RunOptions)."""
+    from .manual import load_manual
+    from .waivers import load_waivers
+    manual_ids: set[str] = set()
+    if getattr(options, "manual", None) is not None:
+        entries = load_manual(Path(options.manual), list(compiled.pack.severities), str(options.manual))
+        manual_ids = {f"MAN-{n}" for n in range(1, len(entries) + 1)}
+    if getattr(options, "waivers", None) is not None:
+        load_waivers(Path(options.waivers), set(compiled.pack.rules) | manual_ids, str(options.waivers))
 
 
 def _json_param(value):

@@ -179,3 +179,20 @@ def test_bad_param_is_reported(tmp_path):
     proc = pbcheck("run", "unit.yaml", "--param", "min_attendance=lots", cwd=tmp_path)
     assert proc.returncode == 2 and "min_attendance" in proc.stderr
     assert_no_traceback(proc)
+
+
+def test_side_files_are_read_before_any_unit_is_checked(tmp_path, monkeypatch):
+    """A broken --waivers file is reported before the (possibly long) check of the units starts."""
+    from checker import run as run_module
+    from checker.errors import InputError
+    write(tmp_path / "unit.yaml", MINIMAL_UNIT.replace("PRESENT", "5"))
+    write(tmp_path / "waivers.yaml", "waivers:\n  - {rule: FM06, unit: T-01}\n")
+
+    def no_check(*args, **kwargs):
+        raise AssertionError("units were checked before the waiver file was read")
+    monkeypatch.setattr(run_module, "check_stream", no_check)
+    options = run_module.RunOptions(inputs=[str(tmp_path / "unit.yaml")], out_dir=tmp_path / "out",
+                                    waivers=tmp_path / "waivers.yaml", db=None)
+    with pytest.raises(InputError) as err:
+        run_module.execute(options)
+    assert any("waivers.yaml:2" in str(p) and "reason" in str(p) for p in err.value.problems)
