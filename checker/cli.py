@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import json
 import os
 import sys
@@ -411,4 +412,7 @@ for _command in build_commands(handle_errors, CONTEXT, console, err_console):
 
 def main() -> None:
     """Entry point of the `pbcheck` command."""
+    # A check allocates many short-lived objects and few cycles: collect less often (~10 % faster,
+    # bench/bench_engine.py). A process-wide choice, so made here and not in the library.
+    gc.set_threshold(50_000, 50, 100)
     cli(prog_name="pbcheck")
