@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from . import render, schema as S
@@ -124,6 +124,11 @@ def key_index(unit: dict) -> dict[int, tuple[str, str, str | None]]:
     return index
 
 
+def _is_pair(value: dict, keys: dict[int, tuple[str, str, str | None]]) -> bool:
+    """Whether a for_each item is an element of similar_pairs(…) (a, b, score), not a record of the unit."""
+    return "a" in value and "b" in value and "score" in value and id(value) not in keys
+
+
 def json_value(value: Any) -> Any:
     """A value as findings.json carries it (dates ISO, lists plain, long text cut)."""
     if isinstance(value, dt.date):
@@ -208,7 +213,7 @@ class UnitSession:
                 continue
             ctx = self.base.derive(item=value, parent=parent)
             rc = RuleContext(rule, part, self._next_fid(), self._with_values(rule, ctx), value, parent)
-            if "a" in value and "b" in value and "score" in value and id(value) not in self.keys:
+            if _is_pair(value, self.keys):
                 ka, kb = self.keys.get(id(value["a"])), self.keys.get(id(value["b"]))
                 rc.kind = ka[0] + "_pair" if ka else "pair"
                 rc.key = f"{ka[1] if ka else '?'}|{kb[1] if kb else '?'}"
@@ -355,7 +360,7 @@ def _evidence(rc: RuleContext, session: UnitSession) -> list[dict[str, Any]]:
         values = dict(rc.ctx.values) if rc.ctx.values else _operand_values(rc)
         return [{"kind": "unit", "key": session.record.unit_id, "values": json_value(values)}]
     item = rc.item
-    if "a" in item and "b" in item and "score" in item and id(item) not in session.keys:
+    if _is_pair(item, session.keys):
         out = []
         for side in ("a", "b"):
             ev = item_evidence(item[side], session.keys)

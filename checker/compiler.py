@@ -27,7 +27,7 @@ from .errors import Location, PackError, ParameterError, Problem, TemplateError
 from .expr import types as T
 from .expr.nodes import BoolOp, Compare, Expr, Literal, Unary
 from .expr.parser import ExprSyntaxError, parse
-from .pack import Pack, Part, RuleSpec, Text, check_param_value
+from .pack import Pack, RuleSpec, Text, check_param_value
 
 MAX_ALPHA_TESTS = 60          # durable-rules refuses > 64 alpha tests in one node (error 303)
 MAX_ATOMS = 40

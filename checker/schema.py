@@ -7,7 +7,7 @@ Schema export and the XLSX template all walk this tree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Union
 
 # ---------------------------------------------------------------------------------------------

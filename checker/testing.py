@@ -8,8 +8,7 @@ and `status` / `evidence` are compared when given.
 from __future__ import annotations
 
 import copy
-import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from .check import check_unit

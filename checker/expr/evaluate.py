@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from ..period import Period, add_years
@@ -103,7 +103,7 @@ class Context:
 
     def for_element(self, elem: Any, parent: Any) -> "Context":
         """A copy of the context as seen inside a filter or element argument."""
-        return replace(self, it=elem, fields=elem, parent=parent if parent is not None else self.parent)
+        return self.derive(it=elem, fields=elem, parent=parent if parent is not None else self.parent)
 
     def derive(self, **changes: Any) -> "Context":
         """A copy with some names changed (cheaper than dataclasses.replace)."""

@@ -16,7 +16,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Mapping
 from urllib.parse import quote
 
-from checker.findings import SEVERITY_ORDER, Finding, RuleMeta, UnitResult
+from checker.findings import Finding, RuleMeta, UnitResult
 from checker.outputs.context import OutputContext
 from checker.outputs.findings_json import TOOL_NAME, ordered_findings
 
