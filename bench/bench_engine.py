@@ -16,11 +16,11 @@ from pathlib import Path
 
 import yaml
 
-from checker.check import UnitSession, _checks, _cross_check, _findings
-from checker.engine import Engine
-from checker.records import UnitRecord, load_units
+from checker.engine.check import UnitSession, _checks, _cross_check, _findings
+from checker.engine.durable import Engine
+from checker.inputs.records import UnitRecord, load_units
 from checker.resources import resource_dir
-from checker.run import compile_for_run
+from checker.pipeline.run import compile_for_run
 
 
 class _NoAlias(yaml.SafeDumper):

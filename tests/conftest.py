@@ -108,7 +108,7 @@ def _isolated_run_history(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     monkeypatch.setenv("PBCHECK_DB", str(tmp_path_factory.getbasetemp() / f"history-{uuid.uuid4().hex}.db"))
 
 
-from checker import run as _run_module  # noqa: E402
+from checker.pipeline import run as _run_module  # noqa: E402
 
 _REAL_COMPILE = _run_module.compile_for_run
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from checker.findings import (FIRED, MISSING_DATA, NOT_APPLICABLE, PASSED, Finding, RuleMeta, RunInfo, UnitResult,
-                              fingerprint)
+from checker.findings import (FIRED, MISSING_DATA, NOT_APPLICABLE, PASSED, Finding, RuleMeta, RunInfo, UnitResult, fingerprint)
 from checker.outputs.context import OutputContext
 
 PERIOD = "2025-01-01/2025-12-31"

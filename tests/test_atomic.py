@@ -1,4 +1,4 @@
-"""Tests for checker.outputs.atomic.write_atomic."""
+"""Tests for checker.atomic.write_atomic."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import checker.outputs.atomic as atomic
+import checker.atomic as atomic
 from checker.outputs import write_atomic
 
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bad_inputs.build import build_large
-from checker.cli import cli
+from checker.cli.main import cli
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 

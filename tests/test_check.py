@@ -5,14 +5,14 @@ import datetime as dt
 
 import pytest
 
-from checker.check import AtomValue, check_unit, evaluate_skeleton
-from checker.compiler import Skel, compile_pack
-from checker.engine import Engine
+from checker.engine.check import AtomValue, check_unit, evaluate_skeleton
+from checker.engine.compile import Skel, compile_pack
+from checker.engine.durable import Engine
 from checker.errors import InternalError, Location
 from checker.findings import fingerprint
-from checker.pack import load_pack
-from checker.records import UnitRecord, validate_unit
-from checker.testing import PackTester, deep_merge
+from checker.pack.loader import load_pack
+from checker.inputs.records import UnitRecord, validate_unit
+from checker.engine.selftest import PackTester, deep_merge
 
 AS_OF = dt.date(2026, 1, 15)
 
@@ -138,7 +138,7 @@ def test_fingerprints_are_stable_across_runs(tester, compiled, engine):
 def test_engine_and_reference_must_agree(tester, compiled, monkeypatch):
     """If the engine and the Python reference disagree, the check stops instead of reporting."""
     engine = Engine(compiled.ruleset)
-    monkeypatch.setattr("checker.check.UnitSession.on_fired", lambda self, fact, closure: None)
+    monkeypatch.setattr("checker.engine.check.UnitSession.on_fired", lambda self, fact, closure: None)
     with pytest.raises(InternalError, match="不一致"):
         run(tester, compiled, engine, {"assessment": {"party_weight": 0.1}})
 

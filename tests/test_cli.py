@@ -183,7 +183,7 @@ def test_bad_param_is_reported(tmp_path):
 
 def test_side_files_are_read_before_any_unit_is_checked(tmp_path, monkeypatch):
     """A broken --waivers file is reported before the (possibly long) check of the units starts."""
-    from checker import run as run_module
+    from checker.pipeline import run as run_module
     from checker.errors import InputError
     write(tmp_path / "unit.yaml", MINIMAL_UNIT.replace("PRESENT", "5"))
     write(tmp_path / "waivers.yaml", "waivers:\n  - {rule: FM06, unit: T-01}\n")

@@ -13,15 +13,15 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from checker.check import check_unit
-from checker.cli import cli
-from checker.compiler import MAX_ATOMS, compile_pack, engine_value
-from checker.engine import Engine
+from checker.engine.check import check_unit
+from checker.cli.main import cli
+from checker.engine.compile import MAX_ATOMS, compile_pack, engine_value
+from checker.engine.durable import Engine
 from checker.errors import Location, PackError
 from checker.expr.evaluate import Coll, Context, FindingsView, evaluate, truthy
 from checker.expr.parser import parse
-from checker.pack import load_pack
-from checker.records import UnitRecord, validate_unit
+from checker.pack.loader import load_pack
+from checker.inputs.records import UnitRecord, validate_unit
 
 REPO = Path(__file__).resolve().parent.parent
 BROKEN = Path("tests/fixtures/packs/broken-expressions")

@@ -23,16 +23,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker.compiler import _constants_types, _param_scope_type, compile_pack, resolve_params
+from checker.engine.compile import _constants_types, _param_scope_type, compile_pack, resolve_params
 from checker.errors import PackError
 from checker.expr import types as T
 from checker.expr.evaluate import Coll, Context, FindingsView, evaluate
 from checker.expr.parser import ExprSyntaxError, parse
-from checker.pack import load_pack
-from checker.period import Period
-from checker.records import validate_unit
-from checker.schema import UNIT
-from checker.testing import PackTester
+from checker.pack.loader import load_pack
+from checker.inputs.period import Period
+from checker.inputs.records import validate_unit
+from checker.inputs.schema import UNIT
+from checker.engine.selftest import PackTester
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE = REPO / "docs" / "packs.md"
@@ -126,7 +126,7 @@ CASES = expression_cases()
 
 
 def _scope(case: ExprCase) -> T.Scope:
-    """The scope the compiler gives a rule's condition (see checker.compiler._compile_rule)."""
+    """The scope the compiler gives a rule's condition (see checker.engine.compile._compile_rule)."""
     pack = default_pack()
     constants = dict(T.BUILTIN_CONSTANTS)
     constants.update(pack.constants)
@@ -311,7 +311,7 @@ def test_broken_examples_give_exactly_the_documented_problems(tmp_path, monkeypa
 # ---------------------------------------------------------------------------------------------
 # The error table and the links
 
-CODE_SOURCES = ["checker/pack.py", "checker/compiler.py", "checker/expr/types.py", "checker/source.py"]
+CODE_SOURCES = ["checker/pack/loader.py", "checker/engine/compile.py", "checker/expr/types.py", "checker/inputs/source.py"]
 NOT_PACK_CODES = {"party-business-integration", "json-syntax"}
 
 

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from checker.compiler import RULESET, build_ruleset, compile_pack
-from checker.engine import Engine, check_fact
+from checker.engine.compile import RULESET, build_ruleset, compile_pack
+from checker.engine.durable import Engine, check_fact
 from checker.errors import InternalError
-from checker.pack import load_pack
+from checker.pack.loader import load_pack
 
 RULE = {"all": [{"m": {"$and": [{"kind": "ctx"}, {"rule": "T"}, {"part": 0}, {"$gte": {"l0": 3}}]}}], "run": "finding"}
 
@@ -129,7 +129,7 @@ def test_chaining_by_modify_fires_in_the_same_run():
 
 def test_compiled_facts_never_carry_reserved_field_names(example_units):
     """Records have `id` fields (meetings, decisions); facts name values l0/r0/k0/p0, never id/sid."""
-    from checker.check import UnitSession
+    from checker.engine.check import UnitSession
     compiled = compile_pack(load_pack())
     for record in example_units:
         for fact in UnitSession(compiled, record).facts():
@@ -138,6 +138,6 @@ def test_compiled_facts_never_carry_reserved_field_names(example_units):
 
 @pytest.fixture(scope="module")
 def example_units():
-    from checker.records import UnitRecord, load_units
+    from checker.inputs.records import UnitRecord, load_units
     from checker.resources import resource_dir
     return [u for u in load_units([resource_dir("examples") / "records"]) if isinstance(u, UnitRecord)]

@@ -12,12 +12,12 @@ from collections import Counter
 
 import pytest
 
-from checker.check import check_unit
-from checker.compiler import compile_pack
-from checker.engine import Engine
+from checker.engine.check import check_unit
+from checker.engine.compile import compile_pack
+from checker.engine.durable import Engine
 from checker.findings import UnitResult
-from checker.pack import load_pack
-from checker.records import UnitRecord, load_units
+from checker.pack.loader import load_pack
+from checker.inputs.records import UnitRecord, load_units
 from checker.resources import resource_dir
 
 # examples/README.md "各单位及预期触发的规则": rule -> number of findings, per unit.

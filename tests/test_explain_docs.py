@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from checker.cli import cli
-from checker.docs import cell, code, families, family_title, fenced, pack_markdown
+from checker.cli.main import cli
+from checker.pack.docs import cell, code, families, family_title, fenced, pack_markdown
 from checker.errors import UsageError
-from checker.explain import explain as render_explain
-from checker.explain import find_rule, prose, rule_view, used_parameters, written
-from checker.pack import load_pack
+from checker.pack.explain import explain as render_explain
+from checker.pack.explain import find_rule, prose, rule_view, used_parameters, written
+from checker.pack.loader import load_pack
 
 REPO = Path(__file__).resolve().parent.parent
 CHILD = "tests/fixtures/packs/child-stricter"

@@ -7,13 +7,10 @@ import datetime as dt
 import pytest
 
 from checker.expr import types as T
-from checker.expr.evaluate import (
-    MIN_SIMILARITY_LENGTH, Coll, Context, FindingsView, arithmetic, compare, evaluate, jaccard, normalise_text,
-    similarity, trigrams, truthy,
-)
+from checker.expr.evaluate import (MIN_SIMILARITY_LENGTH, Coll, Context, FindingsView, arithmetic, compare, evaluate, jaccard, normalise_text, similarity, trigrams, truthy)
 from checker.expr.parser import parse
-from checker.period import Period, add_years
-from checker.records import validate_unit
+from checker.inputs.period import Period, add_years
+from checker.inputs.records import validate_unit
 
 D = dt.date
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checker import schema as S
+from checker.inputs import schema as S
 from checker.expr import types as T
 from checker.expr.parser import parse
 

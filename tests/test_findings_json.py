@@ -8,8 +8,7 @@ import pytest
 
 from checker.errors import InternalError
 from checker.findings import FIRED, PASSED, Finding, RunInfo, UnitResult, fingerprint
-from checker.outputs.findings_json import (build_findings_document, dumps, finding_sort_key, ordered_findings,
-                                           rule_id_key)
+from checker.outputs.findings_json import build_findings_document, dumps, finding_sort_key, ordered_findings, rule_id_key
 
 PERIOD = "2025-01-01/2025-12-31"
 

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
 
-import checker.run
-from checker.cli import cli
+import checker.pipeline.run
+from checker.cli.main import cli
 
 REPO = Path(__file__).resolve().parent.parent
 UNIT = REPO / "examples" / "records" / "GD-07.yaml"
@@ -72,9 +72,9 @@ def test_demo_keeps_its_own_history_in_the_output_directory(workdir: Path, monke
 
     def fake_execute(options: Any) -> Any:
         seen.append(options)
-        return checker.run.RunOutcome([], [], [], 0, outputs_written=False)
+        return checker.pipeline.run.RunOutcome([], [], [], 0, outputs_written=False)
 
-    monkeypatch.setattr(checker.run, "execute", fake_execute)
+    monkeypatch.setattr(checker.pipeline.run, "execute", fake_execute)
     monkeypatch.setenv("PBCHECK_DB", str(workdir / "real.db"))
     assert run("demo", "--out", "demo-out").exit_code == 0
     assert run("demo", "--out", "demo-out", "--no-history").exit_code == 0

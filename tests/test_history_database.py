@@ -15,8 +15,7 @@ from sqlalchemy import text
 import checker
 from checker.errors import UsageError
 from checker.history import store
-from checker.history.database import (SCHEMA_REVISION, current_revision, database_url, default_spec, head_revision,
-                                      open_database, shown_url)
+from checker.history.database import (SCHEMA_REVISION, current_revision, database_url, default_spec, head_revision, open_database, shown_url)
 from checker.history.models import VERSION_TABLE, Base
 
 REPO = Path(__file__).resolve().parent.parent

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from checker.history.diff import (FindingBrief, RunRef, closure_confirmed, compare_unit, find_recurrences,
-                                  totals)
+from checker.history.diff import FindingBrief, RunRef, closure_confirmed, compare_unit, find_recurrences, totals
 
 R1 = RunRef(1, "aaaa00000001", dt.date(2026, 1, 15))
 R2 = RunRef(2, "aaaa00000002", dt.date(2026, 3, 15))

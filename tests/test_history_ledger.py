@@ -18,7 +18,7 @@ from checker.history.database import open_database
 from checker.history.ledger_import import import_ledgers
 from checker.history.ledger_sheet import LedgerReadError, header_name, parse_date, read_ledger
 from checker.history.models import LedgerEvent, LedgerItem
-from checker.run import RunOptions, execute
+from checker.pipeline.run import RunOptions, execute
 
 REPO = Path(__file__).resolve().parent.parent
 GD07 = REPO / "examples" / "records" / "GD-07.yaml"

@@ -17,13 +17,13 @@ import pytest
 from click.testing import CliRunner
 
 import checker
-from checker.cli import cli
+from checker.cli.main import cli
 from checker.history import store
 from checker.history.compare import compare_runs
 from checker.history.database import open_database
 from checker.history.ledger_import import import_ledgers
 from checker.history.status import open_items
-from checker.run import RunOptions, execute
+from checker.pipeline.run import RunOptions, execute
 from conftest_pg import postgres_server  # noqa: F401  (session fixture: one server for the module)
 
 REPO = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import pytest
 
 from checker.errors import UsageError
 from checker.history.step import source_digests
-from checker.run import RunOptions, execute
+from checker.pipeline.run import RunOptions, execute
 
 REPO = Path(__file__).resolve().parent.parent
 GD07 = REPO / "examples" / "records" / "GD-07.yaml"

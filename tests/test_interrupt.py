@@ -1,6 +1,6 @@
 """Nothing half-written: Ctrl-C and user-template errors leave the previous outputs intact and no temp files.
 
-Covers checker.interrupts (holding SIGINT at safe points), checker.outputs.atomic.write_all_atomic (the
+Covers checker.interrupts (holding SIGINT at safe points), checker.atomic.write_all_atomic (the
 run's outputs as one set) and real runs: a `python -m checker run` process interrupted while it writes.
 """
 from __future__ import annotations
@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-import checker.outputs.atomic as atomic
+import checker.atomic as atomic
 from checker.errors import TemplateError
 from checker.interrupts import HeldInterrupt
-from checker.outputs.atomic import write_all_atomic
+from checker.atomic import write_all_atomic
 from checker.resources import resource_dir
-from checker.run import RunOptions, execute
+from checker.pipeline.run import RunOptions, execute
 
 EXAMPLE = resource_dir("examples") / "records" / "GD-07.yaml"
 
@@ -236,7 +236,7 @@ def test_sigint_while_a_real_run_writes_leaves_the_previous_outputs_byte_identic
 
 
 def test_sigint_while_a_real_run_checks_units_exits_130_without_touching_outputs(tmp_path):
-    records = make_records(tmp_path / "records", 150)
+    records = make_records(tmp_path / "records", 600)
     out = tmp_path / "out"
     out.mkdir()
     (out / "findings.json").write_text("{\"previous\": true}\n", encoding="utf-8")

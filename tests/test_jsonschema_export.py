@@ -1,4 +1,4 @@
-"""Tests of checker.jsonschema_export: the records JSON Schema generated from checker.schema."""
+"""Tests of checker.inputs.jsonschema_export: the records JSON Schema generated from checker.inputs.schema."""
 from __future__ import annotations
 
 import copy
@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from checker import schema
-from checker.jsonschema_export import records_json_schema
-from checker.records import validate_unit
-from checker.source import load_yaml
+from checker.inputs import schema
+from checker.inputs.jsonschema_export import records_json_schema
+from checker.inputs.records import validate_unit
+from checker.inputs.source import load_yaml
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for checker.manual: auditor-entered findings, their validation and their way into every output."""
+"""Tests for checker.pipeline.manual: auditor-entered findings, their validation and their way into every output."""
 from __future__ import annotations
 
 import csv
@@ -10,10 +10,10 @@ import pytest
 
 from checker.errors import RecordError, UsageError
 from checker.findings import FIRED, UnitResult, fingerprint
-from checker.manual import load_manual, merge_manual, parse_manual, read_manual, unit_problems
+from checker.pipeline.manual import load_manual, merge_manual, parse_manual, read_manual, unit_problems
 from checker.resources import resource_dir
-from checker.run import RunOptions, execute
-from checker.source import load_yaml
+from checker.pipeline.run import RunOptions, execute
+from checker.inputs.source import load_yaml
 
 SEVERITIES = {"高": 30, "中": 60, "低": 90}
 AS_OF = dt.date(2026, 1, 5)

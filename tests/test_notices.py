@@ -9,9 +9,7 @@ import pytest
 from checker.errors import InternalError, TemplateError
 from checker.findings import FIRED, MISSING_DATA, NOT_APPLICABLE, Finding
 from checker.outputs.context import OutputContext
-from checker.outputs.notices import (COMPOSITE_GROUP, NoticeContext, build_notice_contexts, checklist_rows,
-                                     chinese_numeral, doc_number, notice_context, notice_groups, notice_units,
-                                     render_notice_html, render_notice_md, waived_rows, write_html, write_md)
+from checker.outputs.notices import (COMPOSITE_GROUP, NoticeContext, build_notice_contexts, checklist_rows, chinese_numeral, doc_number, notice_context, notice_groups, notice_units, render_notice_html, render_notice_md, waived_rows, write_html, write_md)
 from checker.render import report_environment
 from checker.resources import builtin_templates_dir, resource_dir
 from output_fixtures import (INJECT, RULES, XSS, finding, run_info, sample_context, sample_findings, unit,

@@ -6,8 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from checker.outputs.charts import (Bar, StackedBar, axis_ticks, bar_chart, fit_label, heat_css, heat_level,
-                                    stacked_bar_chart, text_width_em)
+from checker.outputs.charts import (Bar, StackedBar, axis_ticks, bar_chart, fit_label, heat_css, heat_level, stacked_bar_chart, text_width_em)
 
 SVG = "{http://www.w3.org/2000/svg}"
 

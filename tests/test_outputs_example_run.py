@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 
 from checker.resources import resource_dir
-from checker.run import RunOptions, execute
+from checker.pipeline.run import RunOptions, execute
 
 FORMATS = ("html", "md", "docx", "summary", "xlsx", "csv")
 INVALID_UNIT = """\

@@ -10,7 +10,7 @@ from checker.outputs.context import OutputContext
 from checker.outputs.junit import build_junit, describe_finding, write_junit, xml_text
 from checker.outputs.registry import writer
 from checker.resources import resource_dir
-from checker.run import RunOptions, execute
+from checker.pipeline.run import RunOptions, execute
 
 PERIOD = "2025-01-01/2025-12-31"
 RULES = {r.id: r for r in [

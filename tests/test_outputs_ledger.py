@@ -13,7 +13,7 @@ from checker.outputs.findings_json import ordered_findings
 from checker.outputs.ledger import csv_text, ledger_rows, waiver_note, write_csv, write_xlsx
 from checker.outputs.ledger_book import LedgerBook, clean_text, row_height, text_units
 from checker.outputs.ledger_columns import COLUMNS, HEADERS
-from checker.schema import RECTIFICATION_STATUSES
+from checker.inputs.schema import RECTIFICATION_STATUSES
 from output_fixtures import FORMULA, RULES, XSS, finding, run_info, sample_context, unit, waived
 
 ISSUE_COLUMNS = ("问题编号", "序号", "单位", "问题来源", "规则", "问题类别", "问题描述", "依据条款", "整改措施", "责任单位",

@@ -17,7 +17,7 @@ from output_fixtures import RULES, XSS, finding, run_info, sample_context, unit
 
 # In CI (.ci/run installs fonts-wqy-microhei and poppler-utils via scripts/ci-system-deps.sh) these must run.
 REQUIRED = bool(os.environ.get("CI") or os.environ.get("PBCHECK_REQUIRE_PDF"))
-CJK_NAMES = re.compile(r"WenQuanYi|WQY|Noto\w*CJK|Source\w*Han|SimSun|SimHei|FangSong|KaiTi|Song|Hei|Kai|Fang|Ming|"
+CJK_NAMES = re.compile(r"WenQuanYi|WQY|Noto[\w-]*CJK|Source[\w-]*Han|SimSun|SimHei|FangSong|KaiTi|Song|Hei|Kai|Fang|Ming|"
                        r"Droid\w*Fallback|AR\w*PL|Uming|Ukai", re.I)
 
 
@@ -140,15 +140,15 @@ def test_unit_with_injected_text_prints_it(tmp_path):
 def test_demo_leaves_out_pdf_without_a_font_and_says_how_to_get_one(monkeypatch, tmp_path):
     from click.testing import CliRunner
 
-    import checker.run
-    from checker.cli import cli
+    import checker.pipeline.run
+    from checker.cli.main import cli
     seen = {}
 
     def fake_execute(options, *args, **kwargs):
         seen["formats"] = list(options.formats)
-        return checker.run.RunOutcome([], [], [], 0, extras={})
+        return checker.pipeline.run.RunOutcome([], [], [], 0, extras={})
 
-    monkeypatch.setattr(checker.run, "execute", fake_execute)
+    monkeypatch.setattr(checker.pipeline.run, "execute", fake_execute)
     monkeypatch.setattr(fonts, "cjk_font_available", lambda: False)
     result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "out"), "--no-history"])
     assert result.exit_code == 0, result.output

@@ -13,7 +13,7 @@ from checker.outputs.context import OutputContext
 from checker.outputs.registry import writer
 from checker.outputs.sarif import FINGERPRINT_KEY, artifact_uri, build_sarif, level_of, write_sarif
 from checker.resources import resource_dir
-from checker.run import RunOptions, execute
+from checker.pipeline.run import RunOptions, execute
 
 SCHEMA_PATH = Path(__file__).parent / "fixtures" / "sarif-2.1.0.json"
 PERIOD = "2025-01-01/2025-12-31"

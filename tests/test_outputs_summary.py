@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from checker.outputs.context import OutputContext
-from checker.outputs.summary import (NO_PARENT, build_summary, chunks, render_summary, unit_score, write_summary)
+from checker.outputs.summary import NO_PARENT, build_summary, chunks, render_summary, unit_score, write_summary
 from output_fixtures import FORMULA, INJECT, RULES, XSS, finding, run_info, sample_context, synthetic_context, unit
 
 MAX_BYTES_5000 = 5 * 1024 * 1024

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from checker.cli import cli
+from checker.cli.main import cli
 from checker.errors import UsageError
 from checker.outputs.template_export import README_NAME, export_templates
 from checker.outputs.templating import EXPORTABLE_TEMPLATES, template_dirs, template_file

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from checker.cli import cli
-from checker.compiler import compile_pack, resolve_params
+from checker.cli.main import cli
+from checker.engine.compile import compile_pack, resolve_params
 from checker.errors import Location, PackError, ParameterError, UsageError
-from checker.pack import ParamDecl, check_param_value, load_pack, parse_param_assignment, resolve_pack
-from checker.run import RunOptions, execute
-from checker.testing import PackTester
+from checker.pack.loader import ParamDecl, check_param_value, load_pack, parse_param_assignment, resolve_pack
+from checker.pipeline.run import RunOptions, execute
+from checker.engine.selftest import PackTester
 
 REPO = Path(__file__).resolve().parent.parent
 PACKS = Path("tests/fixtures/packs")

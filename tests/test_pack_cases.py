@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from checker.pack import load_pack
-from checker.testing import PackTester, coverage_problems
+from checker.pack.loader import load_pack
+from checker.engine.selftest import PackTester, coverage_problems
 
 PACK = load_pack()
 TESTER = PackTester(PACK)

@@ -1,4 +1,4 @@
-"""Tests of checker.records: validation of unit records (records.md) and streaming loading."""
+"""Tests of checker.inputs.records: validation of unit records (records.md) and streaming loading."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from checker import records, schema
+from checker.inputs import records, schema
 from checker.errors import Location, Problem, UsageError
-from checker.period import Period
-from checker.records import InvalidUnit, UnitRecord, load_units, validate_unit
-from checker.source import load_file
+from checker.inputs.period import Period
+from checker.inputs.records import InvalidUnit, UnitRecord, load_units, validate_unit
+from checker.inputs.source import load_file
 
 # Three lines: whatever a test appends starts on line 4.
 HEAD = """\

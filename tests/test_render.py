@@ -8,8 +8,7 @@ import pytest
 from jinja2.sandbox import SandboxedEnvironment
 
 from checker.errors import Location, TemplateError
-from checker.render import (compile_template, display, filter_date, filter_md, filter_percent, filter_period,
-                            format_float, message_environment, render, render_report, report_environment)
+from checker.render import (compile_template, display, filter_date, filter_md, filter_percent, filter_period, format_float, message_environment, render, render_report, report_environment)
 
 FILE = "rules/party-business-integration/fm.yaml"
 

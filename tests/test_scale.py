@@ -5,8 +5,8 @@ import datetime as dt
 
 import yaml
 
-from checker.run import check_stream, compile_for_run
-from checker.records import load_units
+from checker.pipeline.run import check_stream, compile_for_run
+from checker.inputs.records import load_units
 
 
 class _NoAliasDumper(yaml.SafeDumper):

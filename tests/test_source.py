@@ -1,4 +1,4 @@
-"""Tests of checker.source: YAML 1.2 scalars, strict JSON, spans, encodings, offsets."""
+"""Tests of checker.inputs.source: YAML 1.2 scalars, strict JSON, spans, encodings, offsets."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,20 +7,7 @@ from pathlib import Path
 import pytest
 
 from checker.errors import InputError
-from checker.source import (
-    MAX_DEPTH,
-    Document,
-    MarkedDict,
-    MarkedList,
-    Span,
-    decode_utf8,
-    key_span_of,
-    load_file,
-    load_json,
-    load_yaml,
-    offset_position,
-    span_of,
-)
+from checker.inputs.source import (MAX_DEPTH, Document, MarkedDict, MarkedList, Span, decode_utf8, key_span_of, load_file, load_json, load_yaml, offset_position, span_of)
 
 
 def yaml_error(text: str) -> InputError:

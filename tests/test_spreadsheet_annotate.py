@@ -1,4 +1,4 @@
-"""Tests of checker.spreadsheet.annotate: the copy of a workbook with its problems marked."""
+"""Tests of checker.inputs.spreadsheet.annotate: the copy of a workbook with its problems marked."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from bad_inputs.build import as_text, two_units, write_book, write_csv_set
-from checker.cli import cli
-from checker.records import InvalidUnit, load_units
-from checker.spreadsheet.annotate import LIST_SHEET, annotation_files
+from checker.cli.main import cli
+from checker.inputs.records import InvalidUnit, load_units
+from checker.inputs.spreadsheet.annotate import LIST_SHEET, annotation_files
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 

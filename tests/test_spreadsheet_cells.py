@@ -1,12 +1,12 @@
-"""Tests of checker.spreadsheet.cells: converting spreadsheet cells to schema values, or refusing to guess."""
+"""Tests of checker.inputs.spreadsheet.cells: converting spreadsheet cells to schema values, or refusing to guess."""
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
-from checker.schema import Scalar
-from checker.spreadsheet.cells import convert, convert_multi, is_blank, split_multi
+from checker.inputs.schema import Scalar
+from checker.inputs.spreadsheet.cells import convert, convert_multi, is_blank, split_multi
 
 TEXT = Scalar("string", max_length=500)
 INT = Scalar("integer", minimum=0, maximum=10_000_000)

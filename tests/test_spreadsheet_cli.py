@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from bad_inputs.build import fill_template
-from checker.cli import cli
+from checker.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "records"

@@ -1,4 +1,4 @@
-"""Tests of checker.spreadsheet.export: YAML ⇄ XLSX/CSV round trips (examples and generated records)."""
+"""Tests of checker.inputs.spreadsheet.export: YAML ⇄ XLSX/CSV round trips (examples and generated records)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,13 +9,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from checker import schema
+from checker.inputs import schema
 from checker.errors import RecordError, UsageError
-from checker.records import InvalidUnit, UnitRecord, load_units, validate_unit
+from checker.inputs.records import InvalidUnit, UnitRecord, load_units, validate_unit
 from checker.resources import resource_dir
-from checker.schema import ListOf, Record, Scalar
-from checker.spreadsheet.cells import SEPARATORS
-from checker.spreadsheet.export import csv_files, export_records, workbook_bytes
+from checker.inputs.schema import ListOf, Record, Scalar
+from checker.inputs.spreadsheet.cells import SEPARATORS
+from checker.inputs.spreadsheet.export import csv_files, export_records, workbook_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "records"
@@ -219,7 +219,7 @@ def _repair(unit: dict) -> dict:
 
 
 def _unique(rec: Record, elements: list) -> None:
-    from checker.records import key_fields
+    from checker.inputs.records import key_fields
     keys = key_fields(rec)
     for index, element in enumerate(elements):
         if keys and isinstance(element[keys[0]], str):

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from checker.cli import cli
-from checker.records import UnitRecord, load_units
-from checker.spreadsheet.template import write_template
+from checker.cli.main import cli
+from checker.inputs.records import UnitRecord, load_units
+from checker.inputs.spreadsheet.template import write_template
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 SYSTEM_PYTHON = "/usr/bin/python3"

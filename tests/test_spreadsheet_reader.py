@@ -1,4 +1,4 @@
-"""Tests of reading records workbooks and CSV sets (checker.spreadsheet.books/assemble/locate via load_units)."""
+"""Tests of reading records workbooks and CSV sets (checker.inputs.spreadsheet.books/assemble/locate via load_units)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +11,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from bad_inputs.build import (MEETING_HEAD, UNIT_HEAD, fill_template, patch_cells, two_units, write_book,
                               write_csv_set)
 from checker.errors import Location
-from checker.records import InvalidUnit, UnitRecord, load_units
+from checker.inputs.records import InvalidUnit, UnitRecord, load_units
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 START, END = dt.date(2025, 1, 1), dt.date(2025, 12, 31)

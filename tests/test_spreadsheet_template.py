@@ -1,4 +1,4 @@
-"""Tests of the records workbook template (checker.spreadsheet.template/writer/layout)."""
+"""Tests of the records workbook template (checker.inputs.spreadsheet.template/writer/layout)."""
 from __future__ import annotations
 
 import io
@@ -6,11 +6,11 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from checker import schema
-from checker.records import load_units
-from checker.schema import ListOf, Record, Scalar
-from checker.spreadsheet.layout import SHEETS, UNITS_SHEET
-from checker.spreadsheet.template import template_bytes, template_csv_files, write_template
+from checker.inputs import schema
+from checker.inputs.records import load_units
+from checker.inputs.schema import ListOf, Record, Scalar
+from checker.inputs.spreadsheet.layout import SHEETS, UNITS_SHEET
+from checker.inputs.spreadsheet.template import template_bytes, template_csv_files, write_template
 from checker.errors import UsageError
 
 

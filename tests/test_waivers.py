@@ -1,4 +1,4 @@
-"""Tests for checker.waivers: the waivers file, matching, expiry, the applied/expired/unused report, a real run."""
+"""Tests for checker.pipeline.waivers: the waivers file, matching, expiry, the applied/expired/unused report, a real run."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from checker.cli import cli
+from checker.cli.main import cli
 from checker.errors import UsageError
 from checker.findings import FIRED, Finding, UnitResult, fingerprint
 from checker.resources import resource_dir
-from checker.run import RunOptions, execute, exit_status
-from checker.source import load_yaml
-from checker.waivers import (Waiver, WaiverError, apply_waivers, load_waivers, parse_waivers, summary_lines)
+from checker.pipeline.run import RunOptions, execute, exit_status
+from checker.inputs.source import load_yaml
+from checker.pipeline.waivers import Waiver, WaiverError, apply_waivers, load_waivers, parse_waivers, summary_lines
 from checker.errors import Location
 
 AS_OF = dt.date(2026, 1, 5)

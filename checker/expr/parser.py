@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .nodes import Attr, BoolOp, Binary, Call, Compare, Expr, ListLit, Literal, Name, Unary, Where
+from checker.expr.nodes import Attr, BoolOp, Binary, Call, Compare, Expr, ListLit, Literal, Name, Unary, Where
 
 KEYWORDS = {"and", "or", "not", "in", "where", "true", "false", "null"}
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from difflib import get_close_matches
 from typing import Iterable
 
-from .. import schema as S
-from .nodes import Attr, BoolOp, Binary, Call, Compare, Expr, ListLit, Literal, Name, Unary, Where
+from checker.inputs import schema as S
+from checker.expr.nodes import Attr, BoolOp, Binary, Call, Compare, Expr, ListLit, Literal, Name, Unary, Where
 
 # ---------------------------------------------------------------------------------------------
 # Types

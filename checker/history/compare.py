@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from . import store
-from .diff import FindingBrief, UnitDiff, compare_unit, totals
+from checker.history import store
+from checker.history.diff import FindingBrief, UnitDiff, compare_unit, totals
 
 
 @dataclass

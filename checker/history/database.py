@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from checker.errors import UsageError
 
-from .models import VERSION_TABLE
+from checker.history.models import VERSION_TABLE
 
 DEFAULT_DB = "pbcheck.db"
 ENV_VAR = "PBCHECK_DB"

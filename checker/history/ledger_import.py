@@ -26,10 +26,10 @@ from typing import Any, Mapping, Sequence
 
 from checker.errors import LedgerError, Problem, UsageError
 
-from . import store
-from .database import Database
-from .ledger_sheet import EDITABLE, KEY, LedgerReadError, LedgerRow, LedgerSheet, parse_date, read_ledger
-from .rectification import CLOSED, CLOSURE_REQUESTED, STATUSES
+from checker.history import store
+from checker.history.database import Database
+from checker.history.ledger_sheet import EDITABLE, KEY, LedgerReadError, LedgerRow, LedgerSheet, parse_date, read_ledger
+from checker.history.rectification import CLOSED, CLOSURE_REQUESTED, STATUSES
 
 NO_EVIDENCE = {"", "无", "暂无", "没有", "-", "--", "—", "——", "/", "／", "n/a", "na", "none", "null"}
 DEADLINE = "整改时限"

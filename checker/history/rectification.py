@@ -12,9 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from checker.schema import RECTIFICATION_STATUSES
+from checker.inputs.schema import RECTIFICATION_STATUSES
 
-from .diff import RunRef, closure_confirmed
+from checker.history.diff import RunRef, closure_confirmed
 
 NOT_STARTED = "未启动"
 IN_PROGRESS = "整改中"

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from . import store
-from .rectification import CLOSED, is_open, days_left, status_label
+from checker.history import store
+from checker.history.rectification import CLOSED, is_open, days_left, status_label
 
 STILL_FOUND = "仍存在"
 NOT_FOUND = "未再发现"

@@ -20,13 +20,13 @@ from checker import render
 from checker.errors import UsageError
 from checker.findings import FIRED, PASSED, Finding, RunInfo, UnitResult, fingerprint
 
-from .diff import RECURRENCE_RULE, FindingBrief, Recurrence, RunRef, compare_unit, find_recurrences, totals
+from checker.history.diff import RECURRENCE_RULE, FindingBrief, Recurrence, RunRef, compare_unit, find_recurrences, totals
 
 if TYPE_CHECKING:
-    from checker.compiler import CompiledPack
-    from checker.run import RunState
+    from checker.engine.compile import CompiledPack
+    from checker.pipeline.run import RunState
 
-    from .database import Database
+    from checker.history.database import Database
 
 PLAN_KEY = "_history_plan"
 LEDGER_FILE = "ledger.xlsx"
@@ -53,7 +53,7 @@ def compare_with_history(state: "RunState") -> "RunState":
     spec = getattr(state.options, "db", None)
     if not spec:
         return state
-    from .database import open_database
+    from checker.history.database import open_database
     try:
         db = open_database(spec)
     except UsageError as exc:
@@ -72,7 +72,7 @@ def compare_with_history(state: "RunState") -> "RunState":
             findings.extend(new)
             checks[RECURRENCE_RULE] = FIRED if new else PASSED
         judged[id(result)] = (findings, checks)
-    from . import store
+    from checker.history import store
     with db.transaction() as conn:     # after RC04: a recurrence that persists has its own ledger item
         items = store.ledger_items(conn, (f.fingerprint for findings, _ in judged.values() for f in findings))
 
@@ -111,7 +111,7 @@ class _Past:
 
 
 def _read_past(db: "Database", pack_id: str, unit_ids: list[str], as_of: dt.date) -> _Past:
-    from . import store
+    from checker.history import store
     with db.transaction() as conn:
         timelines = store.unit_timelines(conn, pack_id, unit_ids, as_of)
         found = store.found_by_run(conn, timelines)
@@ -138,7 +138,7 @@ def _recurrences(state: "RunState", result: UnitResult, timeline: list[RunRef],
 def _with_rectification(f: Finding, items: dict[str, Any], as_of: dt.date, timeline: list[RunRef],
                         found: dict[int, set[str]], out: dict[str, dict[str, Any]], plan: HistoryPlan) -> Finding:
     """Judge one finding's rectification status into `out`; the finding with the deadline it carries."""
-    from .rectification import judge
+    from checker.history.rectification import judge
     judgement = judge(f.fingerprint, dt.date.fromisoformat(f.deadline), items.get(f.fingerprint), as_of, timeline, found)
     out[f.fingerprint] = judgement.entry
     if judgement.reopen:
@@ -153,7 +153,7 @@ def record_in_history(state: "RunState", run: RunInfo, written: Sequence[Path]) 
     plan = state.extras.get(PLAN_KEY)
     if plan is None:
         return
-    from . import store
+    from checker.history import store
     cells = issued_ledger_cells(written)
     findings = [store.StoredFinding(r.unit, f.to_json(), cells.get(f.fingerprint))
                 for r in state.results if r.status == "checked" for f in r.findings]
@@ -186,7 +186,7 @@ def record_in_history(state: "RunState", run: RunInfo, written: Sequence[Path]) 
 
 def issued_ledger_cells(written: Sequence[Path]) -> dict[str, dict[str, Any]]:
     """Each row of the ledger.xlsx the run wrote, as issued: {"cells": {column: text}, "locked": [column…]}."""
-    from .ledger_sheet import LedgerReadError, issued_cells, read_ledger
+    from checker.history.ledger_sheet import LedgerReadError, issued_cells, read_ledger
     path = next((p for p in written if p.name == LEDGER_FILE and p.parent.name != "ledgers"), None)
     if path is None or not path.is_file():
         return {}
@@ -224,7 +224,7 @@ def _recurrence_rule(compiled: "CompiledPack") -> Any:
 def _rc04_finding(compiled: "CompiledPack", result: UnitResult, rec: Recurrence, original: Finding,
                   as_of: dt.date) -> Finding:
     """The RC04 finding of one recurrence, its text rendered from the pack."""
-    from checker.period import Period
+    from checker.inputs.period import Period
     rule = compiled.rule(RECURRENCE_RULE)
     spec = rule.spec
     values = {"rule": original.rule, "title": original.title, "item": original.item, "fingerprint": rec.fingerprint,

@@ -15,9 +15,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from checker.errors import UsageError
 
-from .diff import FindingBrief, RunRef
-from .models import LedgerEvent, LedgerImport, LedgerItem, Run, RunFinding, RunUnit
-from .rectification import ItemState
+from checker.history.diff import FindingBrief, RunRef
+from checker.history.models import LedgerEvent, LedgerImport, LedgerItem, Run, RunFinding, RunUnit
+from checker.history.rectification import ItemState
 
 CHUNK = 500          # bound on IN-lists (SQLite allows 32766 variables; PostgreSQL 65535)
 T = TypeVar("T")

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from checker import schema as S
+from checker.inputs import schema as S
 from checker.render import DASH, display_text
 
 # Evidence kinds that are not records of the schema (check.py adds them).
@@ -34,7 +34,7 @@ class EvidenceRow:
 
 @functools.lru_cache(maxsize=1)
 def _schema_labels() -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, str]]:
-    """(kind → label, kind → {field → label}, dotted unit path → label) walked from checker.schema."""
+    """(kind → label, kind → {field → label}, dotted unit path → label) walked from checker.inputs.schema."""
     kinds: dict[str, str] = {}
     fields: dict[str, dict[str, str]] = {}
     for _, record in S.walk_lists():

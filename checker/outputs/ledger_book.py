@@ -27,7 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from checker.errors import InternalError
 from checker.findings import RunInfo
 from checker.outputs.ledger_columns import COLUMNS, HEADERS, HELP_LINES, STATUS_COLUMN
-from checker.schema import RECTIFICATION_STATUSES
+from checker.inputs.schema import RECTIFICATION_STATUSES
 
 SHEET_TITLE = "整改台账"
 HELP_SHEET = "填写说明"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checker.schema import RECTIFICATION_STATUSES
+from checker.inputs.schema import RECTIFICATION_STATUSES
 
 OPEN_STATUS = "未启动"
 WAIVED_MARK = "已批准豁免"

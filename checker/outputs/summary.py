@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from markupsafe import Markup
 
-from checker.findings import (CHECK_LABELS, FIRED, MISSING_DATA, NOT_APPLICABLE, PASSED, SEVERITY_ORDER,
-                              SEVERITY_WEIGHT, Finding, RuleMeta, UnitResult)
+from checker.findings import (CHECK_LABELS, FIRED, MISSING_DATA, NOT_APPLICABLE, PASSED, SEVERITY_ORDER, SEVERITY_WEIGHT, Finding, RuleMeta, UnitResult)
 from checker.outputs import charts
 from checker.outputs.findings_json import rule_id_key
 from checker.outputs.naming import href, notice_path

@@ -75,7 +75,7 @@ def write_book(path: Path, sheets: dict[str, list[list[Any]]], merged: dict[str,
 
 def fill_template(path: Path, sheets: dict[str, list[dict[str, Any]]]) -> Path:
     """The `pbcheck template` workbook with rows (column name → value) from row 3, as a clerk fills it."""
-    from checker.spreadsheet.template import template_bytes
+    from checker.inputs.spreadsheet.template import template_bytes
 
     wb = load_workbook(io.BytesIO(template_bytes()))
     for name, rows in sheets.items():

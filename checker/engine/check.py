@@ -13,14 +13,15 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from . import render, schema as S
-from .compiler import Atom, CompiledPack, CompiledPart, CompiledRule, Skel, engine_value
-from .engine import Engine
-from .errors import InternalError
-from .expr.evaluate import Coll, Context, FindingsView, compare, evaluate, truthy
-from .expr.nodes import Compare, Literal, source_text
-from .findings import FIRED, MISSING_DATA, NOT_APPLICABLE, PASSED, Finding, UnitResult, fingerprint
-from .records import UnitRecord
+from checker import render
+from checker.inputs import schema as S
+from checker.engine.compile import Atom, CompiledPack, CompiledPart, CompiledRule, Skel, engine_value
+from checker.engine.durable import Engine
+from checker.errors import InternalError
+from checker.expr.evaluate import Coll, Context, FindingsView, compare, evaluate, truthy
+from checker.expr.nodes import Compare, Literal, source_text
+from checker.findings import FIRED, MISSING_DATA, NOT_APPLICABLE, PASSED, Finding, UnitResult, fingerprint
+from checker.inputs.records import UnitRecord
 
 EVIDENCE_TEXT_LIMIT = 200
 

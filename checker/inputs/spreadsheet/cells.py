@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..schema import Scalar
+from checker.inputs.schema import Scalar
 
 # Excel refuses longer cell texts (and truncates them on opening a CSV).
 MAX_CELL_CHARS = 32_767

@@ -19,12 +19,12 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from ..errors import Problem, RecordError
-from ..records import InvalidUnit, UnitRecord, load_units
-from .cells import MAX_CELL_CHARS, split_multi
-from .layout import SHEETS, Column, Sheet
-from .targets import target_files, write_files
-from .writer import DATE_FORMAT, FIRST_DATA_ROW, new_workbook
+from checker.errors import Problem, RecordError
+from checker.inputs.records import InvalidUnit, UnitRecord, load_units
+from checker.inputs.spreadsheet.cells import MAX_CELL_CHARS, split_multi
+from checker.inputs.spreadsheet.layout import SHEETS, Column, Sheet
+from checker.inputs.spreadsheet.targets import target_files, write_files
+from checker.inputs.spreadsheet.writer import DATE_FORMAT, FIRST_DATA_ROW, new_workbook
 
 
 SIGNIFICANT_DIGITS = 15          # Excel's precision; more digits would not survive the spreadsheet anyway

@@ -19,9 +19,9 @@ from typing import Any, Callable, Protocol
 
 from durable.engine import Host
 
-from .compiler import RULESET
-from .errors import InternalError
-from .interrupts import HeldInterrupt
+from checker.engine.compile import RULESET
+from checker.errors import InternalError
+from checker.interrupts import HeldInterrupt
 
 RESERVED_FACT_FIELDS = ("id", "sid")
 

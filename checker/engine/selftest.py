@@ -11,14 +11,14 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .check import check_unit
-from .compiler import CompiledPack, compile_pack
-from .engine import Engine
-from .errors import Location, PackError, Problem
-from .findings import UnitResult
-from .pack import Pack, RuleSpec, TestCase
-from .records import UnitRecord, validate_unit
-from .source import load_file
+from checker.engine.check import check_unit
+from checker.engine.compile import CompiledPack, compile_pack
+from checker.engine.durable import Engine
+from checker.errors import Location, PackError, Problem
+from checker.findings import UnitResult
+from checker.pack.loader import Pack, RuleSpec, TestCase
+from checker.inputs.records import UnitRecord, validate_unit
+from checker.inputs.source import load_file
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Modules, one job each:
 
-- `layout`   the sheets and columns, derived from `checker.schema` (nothing here lists field names by hand)
+- `layout`   the sheets and columns, derived from `checker.inputs.schema` (nothing here lists field names by hand)
 - `cells`    converting one spreadsheet cell to the typed value the schema asks for (or leaving it for the validator)
 - `books`    reading XLSX workbooks (openpyxl read-only, streaming) and CSV sets into rows of raw cells
 - `assemble` rows → one nested unit mapping per unit, remembering the cell behind every field path

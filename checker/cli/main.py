@@ -15,9 +15,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
-from .cli_types import parse_date
-from .errors import EXIT_INTERNAL, EXIT_INPUT, PbcheckError
+from checker import __version__
+from checker.cli.options import parse_date
+from checker.errors import EXIT_INTERNAL, EXIT_INPUT, PbcheckError
 
 console = Console(highlight=False, emoji=False)
 err_console = Console(stderr=True, highlight=False, emoji=False)
@@ -122,7 +122,7 @@ class _progress:
 
 
 def _report_run(outcome, out_dir: Path) -> None:
-    from .run import problems_of
+    from checker.pipeline.run import problems_of
     if outcome.invalid:
         problems = problems_of(outcome.invalid)
         err_console.print(f"[bold red]记录有误：[/]{len(outcome.invalid)} 个单位未通过校验，共 {len(problems)} 处问题", soft_wrap=True)
@@ -140,7 +140,7 @@ def _report_run(outcome, out_dir: Path) -> None:
     units_with = sum(1 for r in outcome.results if any(f.status == "open" for f in r.findings))
     console.print(f"已检查 {len(outcome.results)} 个单位，{units_with} 个单位发现问题，共 {len(open_)} 条"
                   f"（高 {by_sev['高']}，中 {by_sev['中']}，低 {by_sev['低']}）。")
-    from .waivers import summary_lines
+    from checker.pipeline.waivers import summary_lines
     for line in summary_lines(getattr(outcome, "waivers", None) or {}, len(findings) - len(open_)):
         console.print(line, markup=False, soft_wrap=True)
     console.print(f"输出目录：{out_dir}")
@@ -155,7 +155,7 @@ def _report_run(outcome, out_dir: Path) -> None:
 @handle_errors
 def run_cmd(records: tuple[str, ...], **kwargs: Any) -> int:
     """检查单位记录（XLSX 工作簿、含 units.csv 的目录、YAML/JSON 文件或目录），写出 findings.json 和所选格式的报告。"""
-    from .run import RunOptions, execute
+    from checker.pipeline.run import RunOptions, execute
     if kwargs.pop("no_history"):
         kwargs["db"] = None
     options = RunOptions(inputs=records, **kwargs)
@@ -174,10 +174,10 @@ def run_cmd(records: tuple[str, ...], **kwargs: Any) -> int:
 @handle_errors
 def demo_cmd(out_dir: Path, as_of: dt.date | None, no_history: bool) -> int:
     """用内置示例记录运行默认规则包，写出全部输出并显示位置（发现问题是预期的，退出码为 0）。"""
-    from .resources import resource_dir
-    from .outputs.registry import available_formats
-    from .run import RunOptions, execute
-    from .outputs.fonts import cjk_font_available, missing_font_message
+    from checker.resources import resource_dir
+    from checker.outputs.registry import available_formats
+    from checker.pipeline.run import RunOptions, execute
+    from checker.outputs.fonts import cjk_font_available, missing_font_message
     examples = resource_dir("examples") / "records"
     formats = available_formats()
     if "pdf" in formats and not cjk_font_available():   # a demo should not fail for want of a font
@@ -197,8 +197,8 @@ def demo_cmd(out_dir: Path, as_of: dt.date | None, no_history: bool) -> int:
 @handle_errors
 def validate_cmd(packs: tuple[str, ...]) -> int:
     """检查规则包：YAML、结构、表达式、字段名、参数、重复编号、模板；每个问题一行 file:line:col: code message。"""
-    from .compiler import compile_pack
-    from .pack import load_pack
+    from checker.engine.compile import compile_pack
+    from checker.pack.loader import load_pack
     failed = 0
     for ref in packs or (None,):
         try:
@@ -225,8 +225,8 @@ def validate_cmd(packs: tuple[str, ...]) -> int:
 @handle_errors
 def test_cmd(packs: tuple[str, ...], rules: tuple[str, ...], quiet: bool) -> int:
     """运行规则包自带的测试用例，逐条显示 PASS/FAIL；失败时显示期望与实际。"""
-    from .pack import load_pack
-    from .testing import PackTester, coverage_problems
+    from checker.pack.loader import load_pack
+    from checker.engine.selftest import PackTester, coverage_problems
     failures = 0
     total = 0
     for ref in packs or (None,):
@@ -264,7 +264,7 @@ def _report_annotations(paths: list, notes: list) -> None:
 @handle_errors
 def check_records_cmd(records: tuple[str, ...], annotate: bool, out_dir: Path) -> int:
     """只校验单位记录（YAML/JSON、XLSX 工作簿或 CSV 目录，不运行规则），列出全部问题。"""
-    from .records import InvalidUnit, load_units
+    from checker.inputs.records import InvalidUnit, load_units
     valid = 0
     problems = []
     invalid = []
@@ -279,7 +279,7 @@ def check_records_cmd(records: tuple[str, ...], annotate: bool, out_dir: Path) -
     if problems:
         err_console.print(f"[bold red]{len(problems)} 处问题[/]；{valid} 个单位有效。")
         if annotate:
-            from .spreadsheet.annotate import write_annotations
+            from checker.inputs.spreadsheet.annotate import write_annotations
             _report_annotations(*write_annotations(invalid, out_dir / "annotated"))
         return EXIT_INPUT
     console.print(f"{valid} 个单位记录全部有效。")
@@ -293,7 +293,7 @@ def check_records_cmd(records: tuple[str, ...], annotate: bool, out_dir: Path) -
 @handle_errors
 def template_cmd(target: Path, force: bool) -> int:
     """写出空白的单位记录填报模板（工作表、字段说明、下拉列表、填写说明）。"""
-    from .spreadsheet.template import write_template
+    from checker.inputs.spreadsheet.template import write_template
     for path in write_template(target, force):
         console.print(f"已写出：{path}", markup=False)
     return 0
@@ -307,7 +307,7 @@ def template_cmd(target: Path, force: bool) -> int:
 @handle_errors
 def export_cmd(records: tuple[str, ...], target: Path, force: bool) -> int:
     """把单位记录（YAML/JSON/XLSX/CSV）转换为填报工作簿或 CSV 文件，可再用 pbcheck run 读回。"""
-    from .spreadsheet.export import export_records
+    from checker.inputs.spreadsheet.export import export_records
     written, count = export_records(records, target, force)
     console.print(f"已导出 {count} 个单位：{target}", markup=False)
     if len(written) > 1:
@@ -319,7 +319,7 @@ def export_cmd(records: tuple[str, ...], target: Path, force: bool) -> int:
 @handle_errors
 def schema_cmd() -> int:
     """输出单位记录的 JSON Schema（由校验所用的同一份定义生成）。"""
-    from .jsonschema_export import records_json_schema
+    from checker.inputs.jsonschema_export import records_json_schema
     click.echo(json.dumps(records_json_schema(), ensure_ascii=False, indent=2))
     return 0
 
@@ -329,7 +329,7 @@ def schema_cmd() -> int:
 @handle_errors
 def rules_cmd(pack_ref: str | None) -> int:
     """列出规则包中的规则：编号、名称、严重程度、标签。"""
-    from .pack import load_pack
+    from checker.pack.loader import load_pack
     pack = load_pack(pack_ref)
     table = Table(title=f"{pack.title}（{pack.id} {pack.version}）")
     for column in ("编号", "名称", "严重程度", "标签", "状态"):
@@ -348,8 +348,8 @@ def rules_cmd(pack_ref: str | None) -> int:
 @handle_errors
 def explain_cmd(rule_id: str, pack_ref: str | None, params: tuple[str, ...]) -> int:
     """显示一条规则：说明、依据、条件（原文）、计算值、参数当前值及来源、问题描述与整改要求模板、测试用例。"""
-    from .explain import explain
-    from .pack import load_pack, parse_param_assignment
+    from checker.pack.explain import explain
+    from checker.pack.loader import load_pack, parse_param_assignment
     pack = load_pack(pack_ref)
     overrides = dict(parse_param_assignment(p, pack.parameters) for p in params)
     console.print(explain(pack, rule_id, overrides))
@@ -363,9 +363,9 @@ def explain_cmd(rule_id: str, pack_ref: str | None, params: tuple[str, ...]) -> 
 @handle_errors
 def docs_cmd(pack_ref: str | None, out: Path | None) -> int:
     """由规则包生成 Markdown 规则参考（每条规则的内容与 pbcheck explain 相同，另附参数表）。"""
-    from .docs import pack_markdown
-    from .outputs.atomic import write_atomic
-    from .pack import load_pack
+    from checker.pack.docs import pack_markdown
+    from checker.atomic import write_atomic
+    from checker.pack.loader import load_pack
     pack = load_pack(pack_ref)
     text = pack_markdown(pack)
     if out is None:
@@ -388,7 +388,7 @@ def templates_group() -> None:
 @handle_errors
 def templates_export_cmd(directory: Path, force: bool) -> int:
     """把内置报告模板复制到 DIR（notice.docx、notice.html.j2、notice.md.j2、summary.html.j2 和说明）。"""
-    from .outputs.template_export import export_templates
+    from checker.outputs.template_export import export_templates
     for path in export_templates(directory, force=force):
         console.print(f"  {path}", markup=False, soft_wrap=True)
     console.print(f"已导出报告模板到 {directory}；修改后运行时加 --templates {directory} 即可使用。", markup=False,
@@ -404,7 +404,7 @@ def _demo_history(out_dir: Path) -> str:
 
 
 # history, diff, status, ledger import (checker.history)
-from .history.commands import build_commands, report_history  # noqa: E402
+from checker.cli.history import build_commands, report_history  # noqa: E402
 
 for _command in build_commands(handle_errors, CONTEXT, console, err_console):
     cli.add_command(_command)

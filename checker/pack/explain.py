@@ -4,7 +4,7 @@ Everything comes from the loaded pack (the single source of truth): title, sever
 tags, references, description, `applies`, each part's `for_each`/`when` as written, `values`, the
 parameters the rule uses with their current values and where each value comes from (the default
 pack, a child pack, `--param`), the message and remedy templates, and the rule's test cases.
-`checker.docs` renders the same `RuleView` as Markdown for the generated rule reference.
+`checker.pack.docs` renders the same `RuleView` as Markdown for the generated rule reference.
 """
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text as RichText
 
-from . import render
-from .errors import UsageError
-from .expr.nodes import Attr, Name
-from .expr.parser import ExprSyntaxError, parse
-from .pack import Pack, ParamDecl, RuleSpec, Text
+from checker import render
+from checker.errors import UsageError
+from checker.expr.nodes import Attr, Name
+from checker.expr.parser import ExprSyntaxError, parse
+from checker.pack.loader import Pack, ParamDecl, RuleSpec, Text
 
 PARAM_TYPE_LABELS = {"number": "数值", "integer": "整数", "string": "文字", "boolean": "是/否", "date": "日期", "list": "列表"}
 CLI_SOURCE = "命令行 --param"

@@ -13,9 +13,9 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
-from . import resources
-from .errors import Location, PackError, ParameterError, Problem, UsageError, InputError
-from .source import Document, MarkedDict, MarkedList, Span, key_span_of, load_file, offset_position, span_of
+from checker import resources
+from checker.errors import Location, PackError, ParameterError, Problem, UsageError, InputError
+from checker.inputs.source import Document, MarkedDict, MarkedList, Span, key_span_of, load_file, offset_position, span_of
 
 PARAM_TYPES = ("number", "integer", "string", "boolean", "date", "list")
 RULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")

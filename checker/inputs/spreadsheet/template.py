@@ -4,9 +4,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from .export import csv_files
-from .targets import target_files, write_files
-from .writer import new_workbook
+from checker.inputs.spreadsheet.export import csv_files
+from checker.inputs.spreadsheet.targets import target_files, write_files
+from checker.inputs.spreadsheet.writer import new_workbook
 
 
 def template_bytes() -> bytes:

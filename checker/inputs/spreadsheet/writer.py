@@ -5,7 +5,7 @@ allowed values), the Chinese labels in row 2, data from row 3, frozen headers, c
 text format for text columns (so Excel does not turn `3-1` into a date), and data validation:
 drop-downs for single-value enumerations and yes/no columns, date/whole/decimal/length checks, and
 input messages listing the values of multi-value cells and open vocabularies. A `说明` sheet explains
-how to fill it. All of it is generated from `layout` (i.e. from `checker.schema`).
+how to fill it. All of it is generated from `layout` (i.e. from `checker.inputs.schema`).
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..schema import Scalar
-from .cells import DATE_FORMS, DATE_HINT
-from .layout import GUIDE_SHEET, SHEETS, UNITS_SHEET, Column, Sheet, column_letter
+from checker.inputs.schema import Scalar
+from checker.inputs.spreadsheet.cells import DATE_FORMS, DATE_HINT
+from checker.inputs.spreadsheet.layout import GUIDE_SHEET, SHEETS, UNITS_SHEET, Column, Sheet, column_letter
 
 HEADER_ROW = 1
 LABEL_ROW = 2

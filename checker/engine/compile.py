@@ -22,12 +22,13 @@ import jinja2
 from jinja2 import meta as jinja_meta
 from jinja2 import nodes as jnodes
 
-from . import render, schema as S
-from .errors import Location, PackError, ParameterError, Problem, TemplateError
-from .expr import types as T
-from .expr.nodes import BoolOp, Compare, Expr, Literal, Unary
-from .expr.parser import ExprSyntaxError, parse
-from .pack import Pack, RuleSpec, Text, check_param_value
+from checker import render
+from checker.inputs import schema as S
+from checker.errors import Location, PackError, ParameterError, Problem, TemplateError
+from checker.expr import types as T
+from checker.expr.nodes import BoolOp, Compare, Expr, Literal, Unary
+from checker.expr.parser import ExprSyntaxError, parse
+from checker.pack.loader import Pack, RuleSpec, Text, check_param_value
 
 MAX_ALPHA_TESTS = 60          # durable-rules refuses > 64 alpha tests in one node (error 303)
 MAX_ATOMS = 40
@@ -167,7 +168,7 @@ def compile_pack(pack: Pack, overrides: dict[str, Any] | None = None) -> Compile
 
 def _check_engine_accepts(rules: list[CompiledRule], ruleset: dict) -> None:
     """Build the ruleset in a scratch engine so that engine limits are pack errors, not crashes at run time."""
-    from .engine import Engine
+    from checker.engine.durable import Engine
     try:
         Engine(ruleset)
         return
@@ -337,7 +338,7 @@ def _compile_rule(spec: RuleSpec, pack: Pack, constants: dict[str, Any], problem
 
 def _values_with_dependency(parsed: dict[str, Expr | None]) -> list[tuple[str, Expr, bool]]:
     """(name, expression, uses the item) for each value; a value using an item-dependent value uses the item."""
-    from .expr.nodes import Attr, Name
+    from checker.expr.nodes import Attr, Name
     per_item: dict[str, bool] = {}
     out = []
     for name, node in parsed.items():
@@ -376,7 +377,7 @@ def _check_monotonic(node: Expr, text: Text, problems: _Problems, negated: bool 
     `values.x` is looked through to the expression of `x`, so `values.n < 3` with
     `n: distinct_rules(…)` is refused like `distinct_rules(…) < 3`.
     """
-    from .expr.nodes import Call
+    from checker.expr.nodes import Call
     values_nodes = values_nodes or {}
     if isinstance(node, BoolOp):
         for o in node.operands:
@@ -405,7 +406,7 @@ COMPOSITE_FUNCTIONS = {"distinct_rules", "fired", "fired_any"}
 
 
 def _values_ref(node: Any) -> str | None:
-    from .expr.nodes import Attr, Name
+    from checker.expr.nodes import Attr, Name
     if isinstance(node, Attr) and isinstance(node.obj, Name) and node.obj.name == "values":
         return node.name
     return None
@@ -420,7 +421,7 @@ def _through_values(node: Any, values_nodes: dict[str, Expr], depth: int = 0) ->
 
 
 def _calls(node: Any, names: set[str], values_nodes: dict[str, Expr] | None = None, depth: int = 0):
-    from .expr.nodes import Call
+    from checker.expr.nodes import Call
     values_nodes = values_nodes or {}
     ref = _values_ref(node)
     if ref is not None:

@@ -1,4 +1,4 @@
-"""The spreadsheet layout of records.md, derived from `checker.schema`.
+"""The spreadsheet layout of records.md, derived from `checker.inputs.schema`.
 
 One sheet `units` (one row per unit: its scalar fields, nested records flattened to dotted headers
 such as `period.start`), and one sheet per list of records (`meetings`, `meeting_decisions`, …).
@@ -13,8 +13,8 @@ from typing import Iterator
 
 from openpyxl.utils import get_column_letter
 
-from ..records import key_fields
-from ..schema import UNIT, ListOf, Record, Scalar
+from checker.inputs.records import key_fields
+from checker.inputs.schema import UNIT, ListOf, Record, Scalar
 
 UNITS_SHEET = "units"
 GUIDE_SHEET = "说明"

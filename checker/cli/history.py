@@ -1,6 +1,6 @@
 """The history commands of the CLI: `history`, `diff`, `status`, `ledger import`.
 
-`build_commands` is called by `checker/cli.py` with its error handler and consoles, so these
+`build_commands` is called by `checker/cli/main.py` with its error handler and consoles, so these
 commands behave like every other one (Chinese messages, exit codes, no traceback for bad input).
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ..cli_types import parse_date
-from .database import DEFAULT_DB, ENV_VAR
+from checker.cli.options import parse_date
+from checker.history.database import DEFAULT_DB, ENV_VAR
 
 DB_HELP = f"运行历史数据库：SQLite 文件路径或 postgresql+psycopg://… 地址（默认 {DEFAULT_DB}，或环境变量 {ENV_VAR}）"
 
@@ -49,8 +49,8 @@ def build_commands(handle_errors: Callable, context: dict, console: Console, err
     @handle_errors
     def history_cmd(db: str, unit: str | None, limit: int | None, as_json: bool) -> int:
         """列出运行历史：每次检查的日期、规则包、单位数、问题数，以及与上次相比新增/持续/已解决的数量。"""
-        from . import store
-        from .database import open_database
+        from checker.history import store
+        from checker.history.database import open_database
         database = open_database(db, create=False)
         try:
             with database.transaction() as conn:
@@ -94,9 +94,9 @@ def build_commands(handle_errors: Callable, context: dict, console: Console, err
         pbcheck diff 5            运行 5 与各单位上一次运行对比
         pbcheck diff 3 5          从运行 3 到运行 5 的变化
         """
-        from . import store
-        from .compare import compare_runs, compare_with_previous
-        from .database import open_database
+        from checker.history import store
+        from checker.history.compare import compare_runs, compare_with_previous
+        from checker.history.database import open_database
         database = open_database(db, create=False)
         try:
             with database.transaction() as conn:
@@ -121,8 +121,8 @@ def build_commands(handle_errors: Callable, context: dict, console: Console, err
     @handle_errors
     def status_cmd(db: str, unit: str | None, overdue: bool, as_of: dt.date | None, as_json: bool) -> int:
         """列出未完成整改的事项（含虚假销号）：整改时限、剩余或超期天数、最近一次检查是否仍发现。"""
-        from .database import open_database
-        from .status import open_items
+        from checker.history.database import open_database
+        from checker.history.status import open_items
         day = as_of or dt.date.today()
         database = open_database(db, create=False)
         try:
@@ -163,8 +163,8 @@ def build_commands(handle_errors: Callable, context: dict, console: Console, err
     @handle_errors
     def ledger_import_cmd(files: tuple[str, ...], db: str, as_of: dt.date | None) -> int:
         """导入单位填报的整改台账（汇总台账或各单位台账均可），按问题编号对应，校验后记录整改状态。"""
-        from .database import open_database
-        from .ledger_import import import_ledgers
+        from checker.history.database import open_database
+        from checker.history.ledger_import import import_ledgers
         database = open_database(db, create=False)
         try:
             report = import_ledgers(database, files, as_of or dt.date.today())

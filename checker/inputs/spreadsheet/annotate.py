@@ -21,13 +21,13 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..errors import Problem
-from ..outputs.atomic import write_atomic
-from ..records import InvalidUnit
-from ..source import decode_utf8
-from .cells import MAX_CELL_CHARS
-from .layout import PROBLEMS_SHEET, SHEETS
-from .locate import column_letters, sort_key
+from checker.errors import Problem
+from checker.atomic import write_atomic
+from checker.inputs.records import InvalidUnit
+from checker.inputs.source import decode_utf8
+from checker.inputs.spreadsheet.cells import MAX_CELL_CHARS
+from checker.inputs.spreadsheet.layout import PROBLEMS_SHEET, SHEETS
+from checker.inputs.spreadsheet.locate import column_letters, sort_key
 
 LIST_SHEET = PROBLEMS_SHEET
 AUTHOR = "pbcheck 问题标注"          # not "pbcheck": the template's help comments must survive re-annotation

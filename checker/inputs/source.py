@@ -21,7 +21,7 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from .errors import InputError, Location, Problem
+from checker.errors import InputError, Location, Problem
 
 MAX_DEPTH = 64
 MAX_FILE_BYTES = 200 * 1024 * 1024

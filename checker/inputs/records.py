@@ -3,7 +3,7 @@
 `load_units` streams: it reads one file at a time and yields each unit as soon as it is checked,
 either a `UnitRecord` (valid, normalised) or an `InvalidUnit` (with every problem found in it).
 `validate_unit` checks one unit mapping and returns the normalised data or the list of problems.
-Workbooks (XLSX) and CSV sets are read by `checker.spreadsheet` into the same unit mappings, which
+Workbooks (XLSX) and CSV sets are read by `checker.inputs.spreadsheet` into the same unit mappings, which
 go through the same `validate_unit`; their problems are then placed at sheet › row › column.
 
 Field paths in problems are relative to the unit and use 0-based list indices, as JSON Schema
@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from . import schema
-from .errors import InputError, Location, Problem, UsageError
-from .period import Period
-from .schema import UNIT, Field, FieldType, ListOf, Record, Scalar
-from .source import Document, Span, key_span_of, load_file, span_of
+from checker.inputs import schema
+from checker.errors import InputError, Location, Problem, UsageError
+from checker.inputs.period import Period
+from checker.inputs.schema import UNIT, Field, FieldType, ListOf, Record, Scalar
+from checker.inputs.source import Document, Span, key_span_of, load_file, span_of
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".json")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")          # accepted when named on the command line
@@ -578,8 +578,8 @@ def _stream(inputs: list[_Input]) -> Iterator[UnitRecord | InvalidUnit]:
 
 def _book_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
     """The units of a workbook or CSV set: cells converted per the schema, then the same validation as YAML."""
-    from .spreadsheet.assemble import read_book
-    from .spreadsheet.locate import sort_key, translate
+    from checker.inputs.spreadsheet.assemble import read_book
+    from checker.inputs.spreadsheet.locate import sort_key, translate
 
     shown = item.shown
     try:

@@ -42,14 +42,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Iterable, Sequence
 
-from .errors import InputError, Location, Problem, UsageError
-from .findings import Finding, UnitResult
-from .outputs.findings_json import finding_sort_key
-from .records import describe_value
-from .source import Span, key_span_of, load_file, span_of
+from checker.errors import InputError, Location, Problem, UsageError
+from checker.findings import Finding, UnitResult
+from checker.outputs.findings_json import finding_sort_key
+from checker.inputs.records import describe_value
+from checker.inputs.source import Span, key_span_of, load_file, span_of
 
 if TYPE_CHECKING:
-    from .run import RunState
+    from checker.pipeline.run import RunState
 
 ANY_UNIT = "*"
 WAIVER_KEYS = ("rule", "unit", "item", "reason", "approver", "expires")

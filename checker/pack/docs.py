@@ -11,12 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import render
-from .explain import (
-    PARAM_TYPE_LABELS, RuleView, case_expectation, kind_text, param_source_text, param_use, prose, rule_view,
-    severity_text, used_parameters, value_text,
-)
-from .pack import Pack, RuleSpec
+from checker import render
+from checker.pack.explain import (PARAM_TYPE_LABELS, RuleView, case_expectation, kind_text, param_source_text, param_use, prose, rule_view, severity_text, used_parameters, value_text)
+from checker.pack.loader import Pack, RuleSpec
 
 GENERATED_NOTE = ("<!-- 本文件由 `pbcheck docs --out docs/rules.md` 根据规则包生成，请勿手工修改；"
                   "规则包有变动时重新运行该命令。 -->")

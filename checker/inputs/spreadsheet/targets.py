@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from ..errors import UsageError
-from ..outputs.atomic import write_atomic
+from checker.errors import UsageError
+from checker.atomic import write_atomic
 
 
 def is_workbook_target(target: Path) -> bool:

@@ -25,9 +25,9 @@ from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
-from ..errors import InputError, Location, Problem
-from ..source import MAX_FILE_BYTES, decode_utf8
-from .cells import MAX_CELL_CHARS, is_blank
+from checker.errors import InputError, Location, Problem
+from checker.inputs.source import MAX_FILE_BYTES, decode_utf8
+from checker.inputs.spreadsheet.cells import MAX_CELL_CHARS, is_blank
 
 # A workbook is a zip: refuse to inflate more than this (zip bombs), whatever the archive claims.
 MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024

@@ -5,7 +5,7 @@ rows that refer to them), converts every cell by its column's schema type and bu
 `units`, the same nested mapping a YAML file would give. It remembers where each field path came
 from (`places`), notes on cells that did not convert (`notes`), and problems found while reading
 (cells without a value, rows that belong to no unit, merged cells…). Validation itself is left to
-`checker.records.validate_unit`; `locate.translate` maps its field paths back to the cells.
+`checker.inputs.records.validate_unit`; `locate.translate` maps its field paths back to the cells.
 """
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Location, Problem
-from ..records import suggest
-from .books import Book, MergedRange, RawCell, SheetUnreadable, open_book
-from .cells import Converted, convert, convert_multi
-from .layout import NOT_DATA_SHEETS, SHEET_BY_NAME, SHEETS, UNITS_SHEET, Column, Sheet, column_letter
+from checker.errors import Location, Problem
+from checker.inputs.records import suggest
+from checker.inputs.spreadsheet.books import Book, MergedRange, RawCell, SheetUnreadable, open_book
+from checker.inputs.spreadsheet.cells import Converted, convert, convert_multi
+from checker.inputs.spreadsheet.layout import NOT_DATA_SHEETS, SHEET_BY_NAME, SHEETS, UNITS_SHEET, Column, Sheet, column_letter
 
 _PARENT_SHEETS = {s.parent.name for s in SHEETS if s.parent is not None}
 

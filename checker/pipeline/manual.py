@@ -32,13 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
-from .errors import InputError, Location, Problem, RecordError, UsageError
-from .findings import Finding, UnitResult, fingerprint
-from .records import describe_value
-from .source import Span, key_span_of, load_file, span_of
+from checker.errors import InputError, Location, Problem, RecordError, UsageError
+from checker.findings import Finding, UnitResult, fingerprint
+from checker.inputs.records import describe_value
+from checker.inputs.source import Span, key_span_of, load_file, span_of
 
 if TYPE_CHECKING:
-    from .run import RunState
+    from checker.pipeline.run import RunState
 
 MANUAL_PREFIX = "MAN"
 MANUAL_SOURCE = "manual"

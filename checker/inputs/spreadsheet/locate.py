@@ -12,9 +12,9 @@ from dataclasses import replace
 
 from openpyxl.utils import column_index_from_string
 
-from ..errors import Location, Problem
-from .assemble import SheetUnit
-from .layout import SHEETS
+from checker.errors import Location, Problem
+from checker.inputs.spreadsheet.assemble import SheetUnit
+from checker.inputs.spreadsheet.layout import SHEETS
 
 _SHEET_ORDER = {s.name: i for i, s in enumerate(SHEETS)}
 _LAST_SEGMENT = re.compile(r"(?:\.[^.\[\]]+|\[\d+\])$")

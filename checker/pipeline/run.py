@@ -11,18 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from . import __version__
-from .check import check_unit
-from .compiler import CompiledPack, compile_pack
-from .engine import Engine
-from .errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Problem, UsageError
-from .findings import SEVERITY_ORDER, RuleMeta, RunInfo, UnitResult
-from .outputs.atomic import write_all_atomic
-from .outputs.findings_json import build_findings_document, dumps
-from .outputs.context import OutputContext
-from .outputs.registry import DEFAULT_FORMATS, available_formats, writer
-from .pack import load_pack, parse_param_assignment
-from .records import InvalidUnit, UnitRecord, load_units
+from checker import __version__
+from checker.engine.check import check_unit
+from checker.engine.compile import CompiledPack, compile_pack
+from checker.engine.durable import Engine
+from checker.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Problem, UsageError
+from checker.findings import SEVERITY_ORDER, RuleMeta, RunInfo, UnitResult
+from checker.atomic import write_all_atomic
+from checker.outputs.findings_json import build_findings_document, dumps
+from checker.outputs.context import OutputContext
+from checker.outputs.registry import DEFAULT_FORMATS, available_formats, writer
+from checker.pack.loader import load_pack, parse_param_assignment
+from checker.inputs.records import InvalidUnit, UnitRecord, load_units
 
 FAIL_ON_CHOICES = ("高", "中", "低", "never")
 
@@ -44,8 +44,8 @@ class RunOptions:
     templates: Path | None = None
     annotate: bool = False         # write annotated copies of spreadsheet inputs with problems (out_dir/annotated/)
     db: str | None = None          # run history database (path or URL); None: no history (the CLI defaults to pbcheck.db)
-    waivers: Path | None = None    # --waivers FILE: approved exceptions (checker.waivers)
-    manual: Path | None = None     # --manual FILE: auditor-entered findings (checker.manual)
+    waivers: Path | None = None    # --waivers FILE: approved exceptions (checker.pipeline.waivers)
+    manual: Path | None = None     # --manual FILE: auditor-entered findings (checker.pipeline.manual)
 
 
 @dataclass
@@ -61,7 +61,7 @@ class RunOutcome:
     extras: dict = field(default_factory=dict)     # RunState.extras (e.g. the history diff, for the CLI)
     annotated: list[Path] = field(default_factory=list)     # --annotate copies written
     annotation_notes: list[str] = field(default_factory=list)
-    waivers: dict = field(default_factory=dict)    # RunState.waivers: applied/expired/unused (checker.waivers)
+    waivers: dict = field(default_factory=dict)    # RunState.waivers: applied/expired/unused (checker.pipeline.waivers)
 
 
 def rule_metas(compiled: CompiledPack) -> dict[str, RuleMeta]:
@@ -163,7 +163,7 @@ def execute(options: RunOptions, progress: Callable[[int], None] | None = None) 
             progress(len(results) + len(invalid))
     annotated: tuple[list[Path], list[str]] = ([], [])
     if options.annotate and invalid:
-        from .spreadsheet.annotate import write_annotations
+        from checker.inputs.spreadsheet.annotate import write_annotations
         annotated = write_annotations(invalid, options.out_dir / "annotated")
     if invalid and not options.keep_going:
         return RunOutcome(results, invalid, [], EXIT_INPUT, outputs_written=False,
@@ -197,8 +197,8 @@ def _preflight(options: RunOptions, compiled: CompiledPack) -> None:
 
     The post-check steps read them again against the run's units (a few kilobytes: cheaper than
     carrying parsed state through RunOptions)."""
-    from .manual import load_manual
-    from .waivers import load_waivers
+    from checker.pipeline.manual import load_manual
+    from checker.pipeline.waivers import load_waivers
     manual_ids: set[str] = set()
     if getattr(options, "manual", None) is not None:
         entries = load_manual(Path(options.manual), list(compiled.pack.severities), str(options.manual))
@@ -219,15 +219,15 @@ def problems_of(invalid: Sequence[InvalidUnit]) -> list[Problem]:
 
 
 # Run history (checker.history): compare with earlier runs before the outputs, record the run after them.
-from .history.step import compare_with_history, record_in_history  # noqa: E402  (the step needs nothing above)
+from checker.history.step import compare_with_history, record_in_history  # noqa: E402  (the step needs nothing above
 
 POST_CHECK_STEPS.append(compare_with_history)
 POST_WRITE_STEPS.append(record_in_history)
 
 # Auditor-entered findings join their units before any other step; waivers come last, once every step
 # that adds findings has run (a waiver decides what is reported, not what was found).
-from .manual import manual_step  # noqa: E402
-from .waivers import waivers_step  # noqa: E402
+from checker.pipeline.manual import manual_step  # noqa: E402
+from checker.pipeline.waivers import waivers_step  # noqa: E402
 
 POST_CHECK_STEPS.insert(0, manual_step)
 POST_CHECK_STEPS.append(waivers_step)
