@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from checker import render
 from checker.errors import UsageError
-from checker.findings import FIRED, PASSED, Finding, RunInfo, UnitResult, fingerprint
+from checker.findings import FIRED, PASSED, Finding, RunInfo, UnitResult, fingerprint, make_finding
 
 from checker.history.diff import RECURRENCE_RULE, FindingBrief, Recurrence, RunRef, compare_unit, find_recurrences, totals
 
@@ -244,12 +244,9 @@ def _rc04_finding(compiled: "CompiledPack", result: UnitResult, rec: Recurrence,
                 {"kind": "finding", "key": rec.fingerprint, "rule": original.rule, "title": original.title,
                  "item": original.item})
     keys = [str(e["key"]) for e in evidence]
-    days = compiled.pack.severities.get(spec.severity, 60)
-    return Finding(rule=spec.id, unit=result.unit, period=result.period, severity=spec.severity, title=spec.title,
-                   tags=spec.tags, refs=spec.refs, message=message, remedy=remedy, evidence=evidence,
-                   deadline=(as_of + dt.timedelta(days=days)).isoformat(),
-                   fingerprint=fingerprint(spec.id, result.unit, keys),
-                   item=f"{original.rule}:{original.item or original.unit}")
+    return make_finding(spec, unit=result.unit, period=result.period, message=message, remedy=remedy,
+                        evidence=evidence, evidence_keys=keys, as_of=as_of, severities=compiled.pack.severities,
+                        item=f"{original.rule}:{original.item or original.unit}")
 
 
 def _run_evidence(run: RunRef, role: str) -> dict[str, Any]:

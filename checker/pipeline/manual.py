@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
 from checker.errors import InputError, Location, Problem, RecordError, UsageError
-from checker.findings import Finding, UnitResult, fingerprint
+from checker.findings import Finding, UnitResult, fingerprint, make_finding
 from checker.inputs.records import describe_value
 from checker.inputs.source import Span, key_span_of, load_file, span_of
 
@@ -78,10 +78,9 @@ class ManualEntry:
 
     def to_finding(self, period: str, deadline_days: int, as_of: dt.date) -> Finding:
         """The entry as a finding of its unit."""
-        return Finding(rule=self.rule, unit=self.unit, period=period, severity=self.severity, title=self.title,
-                       tags=self.tags, refs=self.refs, message=self.message, remedy=self.remedy,
-                       evidence=self.evidence, deadline=(as_of + dt.timedelta(days=deadline_days)).isoformat(),
-                       fingerprint=self.fingerprint, source=MANUAL_SOURCE)
+        return make_finding(self, unit=self.unit, period=period, message=self.message, remedy=self.remedy,
+                            evidence=self.evidence, as_of=as_of, days=deadline_days,
+                            fingerprint_value=self.fingerprint, source=MANUAL_SOURCE)
 
 
 # ---------------------------------------------------------------------------------------------
