@@ -70,11 +70,25 @@ def is_pair(value: dict, keys: dict[int, tuple[str, str, str | None]]) -> bool:
     return "a" in value and "b" in value and "score" in value and id(value) not in keys
 
 
+def is_group(value: dict, keys: dict[int, tuple[str, str, str | None]]) -> bool:
+    """Whether a for_each item is an element of similar_groups(…) (items, pairs, size, score)."""
+    return "items" in value and "pairs" in value and "size" in value and id(value) not in keys
+
+
+def pair_key(pair: dict, keys: dict[int, tuple[str, str, str | None]]) -> tuple[str, str]:
+    """(kind, key) of a similar pair: `<kind>_pair` and the two item keys joined by `|`."""
+    ka, kb = keys.get(id(pair["a"])), keys.get(id(pair["b"]))
+    return (ka[0] + "_pair" if ka else "pair"), f"{ka[1] if ka else '?'}|{kb[1] if kb else '?'}"
+
+
 def item_identity(value: dict, keys: dict[int, tuple[str, str, str | None]]) -> tuple[str, str | None]:
-    """(kind, key) of a for_each item: a record's key (records.md), or `keyA|keyB` for a pair."""
+    """(kind, key) of a for_each item: a record's key (records.md), `keyA|keyB` for a pair, the members' keys for a group."""
     if is_pair(value, keys):
-        ka, kb = keys.get(id(value["a"])), keys.get(id(value["b"]))
-        return (ka[0] + "_pair" if ka else "pair"), f"{ka[1] if ka else '?'}|{kb[1] if kb else '?'}"
+        return pair_key(value, keys)
+    if is_group(value, keys):
+        members = [keys.get(id(e)) for e in value["items"]]
+        kind = members[0][0] + "_group" if members and members[0] else "group"
+        return kind, "|".join(m[1] if m else "?" for m in members)
     kind, key, _ = keys.get(id(value), ("item", None, None))
     return kind, key
 
@@ -444,6 +458,12 @@ def _evidence(plan: PartPlan, part: CompiledPart, entry: Entry, ctx: Context,
             ev["score"] = item["score"]
             out.append(ev)
         return out
+    if is_group(item, session.keys):
+        out = [item_evidence(member, session.keys) for member in item["items"]]
+        for pair in item["pairs"]:
+            kind, key = pair_key(pair, session.keys)
+            out.append({"kind": kind, "key": key, "score": pair["score"]})
+        return out
     return [item_evidence(item, session.keys)]
 
 
@@ -482,7 +502,9 @@ def _findings(session: UnitSession, as_of: dt.date) -> list[Finding]:
             else _evidence(plan, part, entry, ctx, session)
         # A composite is the same diagnosis whatever findings it rests on today: its identity (the
         # ledger key, the history) is the rule, the unit and its own item, not its evidence.
-        keys = ([entry.key] if entry.key else []) if spec.composite else [str(e.get("key")) for e in evidence]
+        # A group (similar_groups) is one problem known by its own key, whichever pairs link it today.
+        keys = ([entry.key] if entry.key else []) if spec.composite or is_group(entry.item or {}, session.keys) \
+            else [str(e.get("key")) for e in evidence]
         done.append(make_finding(spec, unit=unit_id, period=period, message=message, remedy=remedy,
                                  evidence=evidence, evidence_keys=keys, as_of=as_of,
                                  severities=compiled.pack.severities, item=entry.key))
