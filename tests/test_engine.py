@@ -138,6 +138,7 @@ def test_compiled_facts_never_carry_reserved_field_names(example_units):
 
 @pytest.fixture(scope="module")
 def example_units():
-    from checker.inputs.records import UnitRecord, load_units
+    from checker.inputs.records import UnitRecord
+    from checker.inputs.loaders import load_units
     from checker.resources import resource_dir
     return [u for u in load_units([resource_dir("examples") / "records"]) if isinstance(u, UnitRecord)]

@@ -306,16 +306,17 @@ _WS = re.compile(r"[ \t\n\r]*")
 
 
 class _JsonParser:
-    def __init__(self, text: str, path: str):
+    def __init__(self, text: str, path: str, first_line: int = 1):
         self.text = text
         self.path = path
         self.depth = 0
+        self.first_line = first_line
         # Offsets where lines start, so each position costs a binary search, not a scan of the file.
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def pos(self, index: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.line_starts, index)
-        return line, index - self.line_starts[line - 1] + 1
+        return line + self.first_line - 1, index - self.line_starts[line - 1] + 1
 
     def fail(self, index: int, code: str, message: str):
         line, col = self.pos(index)
@@ -444,6 +445,16 @@ class _JsonParser:
 def load_json(text: str, path: str) -> Any:
     """Parse strict JSON (no NaN, no duplicate keys) into marked data with line:col spans."""
     return _JsonParser(text, path).parse()
+
+
+def load_json_value(text: str, path: str, offset: int, first_line: int = 1) -> tuple[Any, Span]:
+    """Parse the one JSON value at `offset` of `text` (whose first line is `first_line` of the file), marked.
+
+    `text` starts at the beginning of a line, so columns are those of the file.
+    """
+    parser = _JsonParser(text, path, first_line)
+    value, end = parser.value(parser.skip(offset))
+    return value, parser.span(offset, end)
 
 
 def load_file(path: Path, display: str | None = None) -> Document:
