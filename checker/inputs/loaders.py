@@ -14,6 +14,7 @@ from typing import Any, Iterator, Sequence
 
 from checker.errors import InputError, Location, Problem, UsageError
 from checker.inputs import json_stream
+from checker.inputs.precheck import normalised
 from checker.inputs.records import InvalidUnit, UnitRecord, describe_value, problem_order, text_or_none, validate_partial
 from checker.inputs.source import MAX_FILE_BYTES, Document, Span, key_span_of, load_file, span_of
 from checker.inputs.spreadsheet.assemble import read_book
@@ -217,8 +218,8 @@ def _jsonl_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[Unit
 def _element_unit(element: json_stream.Element, shown: str,
                   first_seen: dict[str, Location]) -> UnitRecord | InvalidUnit:
     """One streamed unit: validated as read (no positions); parsed again with positions only if it has problems."""
-    out, problems = validate_partial(element.data, shown, None)
-    if not problems:
+    out = normalised(element.data)
+    if out is not None:
         unit_id = out["unit_id"]
         if unit_id not in first_seen:
             line, col = element.unit_id_position()

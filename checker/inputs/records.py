@@ -23,7 +23,7 @@ from checker.inputs.period import Period
 from checker.inputs.schema import UNIT, Field, FieldType, ListOf, Record, Scalar
 from checker.inputs.source import Document, Span, key_span_of, span_of
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SHOW_CHARS = 40
 
 
@@ -322,7 +322,7 @@ class _Validator:
             return self.mismatch(span, "type-error", path, t.describe(), value)
         if isinstance(value, dt.date):
             return value
-        if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        if isinstance(value, str) and ISO_DATE.fullmatch(value):
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
@@ -390,6 +390,16 @@ SEMANTIC_RULES: dict[str, tuple[str, ...]] = {
     "unit": ("major_decisions[].prestudy_meeting 必须是本单位 meetings 中某次会议的 id",
              "unit_id 在全部输入中唯一"),
 }
+
+
+def semantic_check(record_name: str) -> Callable[[Any, dict, Any, str, Span | None], None] | None:
+    """The semantic check of a record type beyond its field types (period order, present ≤ expected), if any."""
+    return _SEMANTIC_CHECKS.get(record_name)
+
+
+def problem_witness() -> _Validator:
+    """A validator that only collects problems (no file, no positions): run a check on it to learn whether it fails."""
+    return _Validator("", None)
 
 
 def key_fields(rec: Record) -> tuple[str, ...]:
