@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from checker.errors import InputError, Location, Problem, UsageError
-from checker.inputs import json_stream
+from checker.inputs import json_stream, yaml_stream
 from checker.inputs.precheck import normalised
 from checker.inputs.records import InvalidUnit, UnitRecord, describe_value, problem_order, text_or_none, validate_partial
-from checker.inputs.source import MAX_FILE_BYTES, Document, Span, key_span_of, load_file, span_of
+from checker.inputs.source import MAX_FILE_BYTES, Document, Span, key_span_of, load_file, load_yaml, span_of
 from checker.inputs.spreadsheet.assemble import read_book
 from checker.inputs.spreadsheet.locate import sort_key, translate
 
@@ -138,7 +138,7 @@ def _stream(inputs: list[_Input]) -> Iterator[UnitRecord | InvalidUnit]:
             elif suffix == ".json":
                 yield from _json_units(item, first_seen)
             else:
-                yield from _whole_file_units(item, first_seen)
+                yield from _yaml_units(item, first_seen)
         except OSError as exc:
             yield _unreadable(item.shown, exc)
 
@@ -194,6 +194,37 @@ def _json_failure(exc: json_stream.NotStreamable, shown: str) -> list[Problem]:
     except InputError as error:
         return error.problems
     return [Problem(Location(shown, exc.line, exc.offset + 1), "json-syntax", f"JSON 文件有误：{exc}")]
+
+
+def _yaml_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
+    """A YAML file: a `units:` list streamed element by element, anything else read whole."""
+    shown = item.shown
+    try:
+        surveyed = yaml_stream.survey(item.path)
+    except (yaml_stream.NotStreamable, UnicodeDecodeError) as exc:
+        if isinstance(exc, UnicodeDecodeError) or exc.code == "shape" or item.path.stat().st_size <= MAX_FILE_BYTES:
+            yield from _whole_file_units(item, first_seen)
+        else:
+            yield _file_problems(shown, [Problem(Location(shown, exc.line, exc.col), exc.code, str(exc))])
+        return
+    problems = [Problem(Location(shown, line, col), "unknown-field",
+                        f"含 units: 列表的文件只能有顶层键 units，不应有 “{key}”", None, key, "units", key)
+                for key, line, col in surveyed.other_keys]
+    if problems:
+        yield _file_problems(shown, problems)
+    for chunk in yaml_stream.units(item.path, surveyed):
+        try:
+            data = load_yaml(chunk.text, shown, chunk.line)
+        except InputError as exc:
+            yield _file_problems(shown, exc.problems)
+            continue
+        span = getattr(data, "span", None) or Span(chunk.line, chunk.col)
+        out = normalised(data)
+        if out is not None and out["unit_id"] not in first_seen:
+            first_seen[out["unit_id"]] = _at(shown, span_of(data, "unit_id"))
+            yield UnitRecord(out["unit_id"], out, shown, Location(shown, chunk.line, chunk.col))
+        else:
+            yield _unit(Document(shown, data, chunk.text), data, span, first_seen)
 
 
 def _jsonl_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
