@@ -18,7 +18,8 @@ import yaml
 
 from checker.engine.check import UnitSession, _findings, unit_checks
 from checker.engine.durable import Engine
-from checker.inputs.records import UnitRecord, load_units
+from checker.inputs.records import UnitRecord
+from checker.inputs.loaders import load_units
 from checker.resources import resource_dir
 from checker.pipeline.run import compile_for_run
 

@@ -198,6 +198,7 @@ def test_state_counters_chain_a_composite_once():
 
 @pytest.fixture(scope="module")
 def example_units():
-    from checker.inputs.records import UnitRecord, load_units
+    from checker.inputs.records import UnitRecord
+    from checker.inputs.loaders import load_units
     from checker.resources import resource_dir
     return [u for u in load_units([resource_dir("examples") / "records"]) if isinstance(u, UnitRecord)]

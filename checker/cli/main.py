@@ -264,7 +264,8 @@ def _report_annotations(paths: list, notes: list) -> None:
 @handle_errors
 def check_records_cmd(records: tuple[str, ...], annotate: bool, out_dir: Path) -> int:
     """只校验单位记录（YAML/JSON、XLSX 工作簿或 CSV 目录，不运行规则），列出全部问题。"""
-    from checker.inputs.records import InvalidUnit, load_units
+    from checker.inputs.records import InvalidUnit
+    from checker.inputs.loaders import load_units
     valid = 0
     problems = []
     invalid = []

@@ -22,7 +22,8 @@ from checker.outputs.findings_json import build_findings_document, dumps
 from checker.outputs.context import OutputContext
 from checker.outputs.registry import DEFAULT_FORMATS, available_formats, writer
 from checker.pack.loader import load_pack, parse_param_assignment
-from checker.inputs.records import InvalidUnit, UnitRecord, load_units
+from checker.inputs.records import InvalidUnit, UnitRecord
+from checker.inputs.loaders import load_units
 
 FAIL_ON_CHOICES = ("高", "中", "低", "never")
 
