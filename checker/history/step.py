@@ -1,8 +1,8 @@
 """The run's history steps: compare with earlier runs before the outputs, record the run after them.
 
-`compare_with_history` (a POST_CHECK_STEP) reads the history, adds the RC04 findings, gives
+`compare_with_history` (the history step's `apply`, checker.pipeline.steps) reads the history, adds the RC04 findings, gives
 persisting findings their original 整改时限, and fills `RunState.extras` (shapes in
-`checker.history`); `record_in_history` (a POST_WRITE_STEP) stores the run once its outputs are
+`checker.history`); `record_in_history` (its `after_write`) stores the run once its outputs are
 written, so a run whose reports failed never becomes the "previous run" of the next one.
 Both do nothing when the run has no history database (`RunOptions.db` None, `--no-history`).
 """
@@ -24,7 +24,7 @@ from checker.history.diff import RECURRENCE_RULE, FindingBrief, Recurrence, RunR
 
 if TYPE_CHECKING:
     from checker.engine.compile import CompiledPack
-    from checker.pipeline.run import RunState
+    from checker.pipeline.state import RunState
 
     from checker.history.database import Database
 

@@ -38,7 +38,7 @@ from checker.inputs.records import describe_value
 from checker.inputs.source import Span, key_span_of, load_file, span_of
 
 if TYPE_CHECKING:
-    from checker.pipeline.run import RunState
+    from checker.pipeline.state import RunState
 
 MANUAL_PREFIX = "MAN"
 MANUAL_SOURCE = "manual"
@@ -340,8 +340,15 @@ def merge_manual(results: Sequence[UnitResult], entries: Sequence[ManualEntry], 
             for r in results]
 
 
+def prepare_manual(state: "RunState") -> None:
+    """Step `prepare`: read `--manual` before any unit is checked, so that its mistakes show at once."""
+    path = getattr(state.options, "manual", None)
+    if path is not None:
+        state.prepared["manual"] = load_manual(Path(path), list(state.compiled.pack.severities), str(path))
+
+
 def manual_step(state: "RunState") -> "RunState":
-    """POST_CHECK_STEP: load `--manual`, check it against the run's units, merge its findings into their results."""
+    """Step `apply`: load `--manual`, check it against the run's units, merge its findings into their results."""
     path = getattr(state.options, "manual", None)
     if path is None:
         return state
