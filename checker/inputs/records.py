@@ -25,6 +25,7 @@ from checker.errors import InputError, Location, Problem, UsageError
 from checker.inputs.period import Period
 from checker.inputs.schema import UNIT, Field, FieldType, ListOf, Record, Scalar
 from checker.inputs.source import Document, Span, key_span_of, load_file, span_of
+from checker.inputs.unit_ids import IdRegistry, normalise_id
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".json")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")          # accepted when named on the command line
@@ -111,6 +112,9 @@ def _validate(data: Any, source: Document | str, span: Span | None,
     out = checker.record(UNIT, data, "", span if span is not None else getattr(data, "span", None))
     if isinstance(out, dict):
         checker.unit_references(out, data)
+        for key in ("unit_id", "parent"):
+            if isinstance(out.get(key), str):
+                out[key] = normalise_id(out[key])
     problems = checker.problems
     unit_id = _text_or_none(out.get("unit_id")) if isinstance(out, dict) else None
     if unit_id is not None:
@@ -558,7 +562,7 @@ def _directory_inputs(root: Path) -> list[_Input]:
 
 def _stream(inputs: list[_Input]) -> Iterator[UnitRecord | InvalidUnit]:
     """Read the inputs one by one and yield their units; unit ids must be unique across all of them."""
-    first_seen: dict[str, Location] = {}
+    first_seen = IdRegistry()
     for item in inputs:
         if item.kind != "text":
             yield from _book_units(item, first_seen)
@@ -576,7 +580,7 @@ def _stream(inputs: list[_Input]) -> Iterator[UnitRecord | InvalidUnit]:
         yield from _document_units(doc, first_seen)
 
 
-def _book_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
+def _book_units(item: _Input, first_seen: IdRegistry) -> Iterator[UnitRecord | InvalidUnit]:
     """The units of a workbook or CSV set: cells converted per the schema, then the same validation as YAML."""
     from checker.inputs.spreadsheet.assemble import read_book
     from checker.inputs.spreadsheet.locate import sort_key, translate
@@ -606,18 +610,12 @@ def _book_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitR
             yield UnitRecord(unit_id, out, shown, sheet_unit.location)
 
 
-def _duplicate(unit_id: str, here: Location, first_seen: dict[str, Location]) -> list[Problem]:
+def _duplicate(unit_id: str, here: Location, first_seen: IdRegistry) -> list[Problem]:
     """The duplicate-unit problem if `unit_id` was seen before in this input (and remember it otherwise)."""
-    first = first_seen.get(unit_id)
-    if first is None:
-        first_seen[unit_id] = here
-        return []
-    where = str(first) if first.sheet is not None else f"{first.file}:{first.line}"
-    return [Problem(here, "duplicate-unit", f"unit_id：单位编号 “{unit_id}” 重复，首次出现于 {where}",
-                    unit_id, "unit_id", "输入中唯一的单位编号", unit_id)]
+    return first_seen.add(unit_id, here)
 
 
-def _document_units(doc: Document, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
+def _document_units(doc: Document, first_seen: IdRegistry) -> Iterator[UnitRecord | InvalidUnit]:
     """The units of one loaded file: the file itself, or each element of its `units:` list."""
     data = doc.data
     start = Location(doc.path, 1, 1)
@@ -655,7 +653,7 @@ def _document_units(doc: Document, first_seen: dict[str, Location]) -> Iterator[
         yield _unit(doc, element, span_of(units, index), first_seen)
 
 
-def _unit(doc: Document, data: Any, span: Span | None, first_seen: dict[str, Location]) -> UnitRecord | InvalidUnit:
+def _unit(doc: Document, data: Any, span: Span | None, first_seen: IdRegistry) -> UnitRecord | InvalidUnit:
     """Validate one unit and check that its id was not used before in this input."""
     out, problems = _validate(data, doc, span)
     location = _at(doc.path, span)
