@@ -96,6 +96,7 @@ def _run_options(func: Callable) -> Callable:
         click.option("--db", "db", metavar="PATH|URL", envvar="PBCHECK_DB", default="pbcheck.db", show_default=True,
                      help="运行历史数据库：SQLite 文件或 postgresql+psycopg://… 地址（也可用环境变量 PBCHECK_DB）"),
         click.option("--no-history", "no_history", is_flag=True, help="不读写运行历史（不对比上次检查，不判定 RC04）"),
+        click.option("--no-wait", "no_wait", is_flag=True, help="另一个 pbcheck 正在写同一输出目录时立即失败（默认等待）"),
     ]
     for option in reversed(options):
         func = option(func)
