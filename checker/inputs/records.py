@@ -25,6 +25,7 @@ from checker.errors import InputError, Location, Problem, UsageError
 from checker.inputs.period import Period
 from checker.inputs.schema import UNIT, Field, FieldType, ListOf, Record, Scalar
 from checker.inputs.source import Document, Span, key_span_of, load_file, span_of
+from checker.inputs.filesafety import irregular_problem
 from checker.inputs.unit_ids import IdRegistry, normalise_id
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".json")
@@ -564,6 +565,10 @@ def _stream(inputs: list[_Input]) -> Iterator[UnitRecord | InvalidUnit]:
     """Read the inputs one by one and yield their units; unit ids must be unique across all of them."""
     first_seen = IdRegistry()
     for item in inputs:
+        irregular = _irregular(item)
+        if irregular is not None:
+            yield InvalidUnit(None, None, None, irregular.location.file, (irregular,), irregular.location)
+            continue
         if item.kind != "text":
             yield from _book_units(item, first_seen)
             continue
@@ -578,6 +583,17 @@ def _stream(inputs: list[_Input]) -> Iterator[UnitRecord | InvalidUnit]:
             yield InvalidUnit(None, None, None, shown, (problem,), Location(shown, 1, 1))
             continue
         yield from _document_units(doc, first_seen)
+
+
+def _irregular(item: _Input) -> Problem | None:
+    """The problem when an input (or a CSV file of a CSV set) is not a regular file: reading it could block."""
+    if item.kind != "csv":
+        return irregular_problem(item.path, item.shown)
+    for path in sorted(item.path.glob("*.csv")):
+        problem = irregular_problem(path, str(path))
+        if problem is not None:
+            return problem
+    return None
 
 
 def _book_units(item: _Input, first_seen: IdRegistry) -> Iterator[UnitRecord | InvalidUnit]:
