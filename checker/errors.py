@@ -11,6 +11,7 @@ template / parameter, 3 internal error of the checker itself (a bug: please repo
     │   ├── TemplateError     Jinja templates (messages, notices) that do not parse or render
     │   ├── ParameterError    --param values / parameter overrides of the wrong type
     │   └── LedgerError       returned 整改台账 workbooks (`pbcheck ledger import`) with invalid rows
+    ├── OutputError           the outputs cannot be written (read-only/full disk, --out below a file)
     └── InternalError (exit 3) the engine or the checker misbehaved (never the user's fault)
 """
 from __future__ import annotations
@@ -109,6 +110,10 @@ class ParameterError(InputError):
 
 class LedgerError(InputError):
     """A returned 整改台账 workbook whose rows cannot be imported (unknown 问题编号, edited locked cells…)."""
+
+
+class OutputError(PbcheckError):
+    """The outputs cannot be written (read-only or full disk, --out below a file): the user's environment."""
 
 
 class InternalError(PbcheckError):

@@ -196,7 +196,7 @@ def test_a_user_template_error_mid_run_leaves_the_previous_outputs(tmp_path):
 
 
 def _interrupt_while_writing(records: Path, out: Path) -> subprocess.CompletedProcess | None:
-    """Start a real run and send SIGINT as soon as its first temp file appears; None if it finished first."""
+    """Start a real run and send SIGINT as soon as its staging directory appears; None if it finished first."""
     command = [sys.executable, "-m", "checker", "run", str(records), "--out", str(out), "--format", "html",
                "--format", "md", "--as-of", "2026-02-01", "--no-history"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -204,7 +204,7 @@ def _interrupt_while_writing(records: Path, out: Path) -> subprocess.CompletedPr
     try:
         deadline = time.monotonic() + 240
         while proc.poll() is None and time.monotonic() < deadline:
-            if temp_files(out):
+            if any(out.parent.glob(f".{out.name}.pbcheck-stage-*")):
                 proc.send_signal(signal.SIGINT)
                 stdout, stderr = proc.communicate(timeout=120)
                 return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
@@ -232,7 +232,7 @@ def test_sigint_while_a_real_run_writes_leaves_the_previous_outputs_byte_identic
     assert proc.returncode == 130, proc.stderr
     assert "已中断" in proc.stderr and "Traceback" not in proc.stderr
     assert snapshot(out) == before
-    assert temp_files(out) == []
+    assert temp_files(out) == [] and not list(out.parent.glob(".out.pbcheck-stage-*"))
 
 
 def test_sigint_while_a_real_run_checks_units_exits_130_without_touching_outputs(tmp_path):

@@ -31,3 +31,15 @@ def test_ids_that_clean_to_the_same_text_stay_distinct():
 def test_href_percent_encodes_but_keeps_slashes():
     assert href("notices/第七 项目部.html") == "notices/%E7%AC%AC%E4%B8%83%20%E9%A1%B9%E7%9B%AE%E9%83%A8.html"
     assert href("notices/GD-07.html") == "notices/GD-07.html"
+
+
+def test_no_two_units_of_a_run_share_a_file():
+    """Ids a run accepts (distinct after NFC and case folding) never share a notice or ledger file, on any file system."""
+    hashed = unit_stem("A/B")
+    ids = ["GD-07", "A/B", "A_B", hashed, hashed.upper(), "a:b", "CON", "CON-1", "x" * 200, "x" * 199 + "y",
+           "第七项目部", "第七/项目部", "café", ".hidden", "hidden", "-rf", "rf", "A_B-00000000", "tab\there", "tab_here"]
+    folded = {}
+    for uid in ids:
+        key = unit_stem(uid).casefold()
+        assert key not in folded, (uid, folded.get(key))
+        folded[key] = uid

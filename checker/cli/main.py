@@ -99,6 +99,7 @@ def _run_options(func: Callable) -> Callable:
         click.option("--jobs", "jobs", type=click.IntRange(min=1), metavar="N",
                      help="并行检查的进程数（默认：CPU 核数；1 表示在本进程内检查）；结果与进程数无关"),
         click.option("-q", "--quiet", "quiet", is_flag=True, help="不显示进度条（非终端时本来就不显示）"),
+        click.option("--no-wait", "no_wait", is_flag=True, help="另一个 pbcheck 正在写同一输出目录时立即失败（默认等待）"),
     ]
     for option in reversed(options):
         func = option(func)

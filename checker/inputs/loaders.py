@@ -19,6 +19,8 @@ from checker.inputs.records import InvalidUnit, UnitRecord, describe_value, prob
 from checker.inputs.source import MAX_FILE_BYTES, Document, Span, key_span_of, load_file, load_yaml, span_of
 from checker.inputs.spreadsheet.assemble import read_book
 from checker.inputs.spreadsheet.locate import sort_key, translate
+from checker.inputs.filesafety import irregular_problem
+from checker.inputs.unit_ids import IdRegistry, normalise_id
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")          # accepted when named on the command line
@@ -126,8 +128,12 @@ def _directory_inputs(root: Path) -> list[_Input]:
 
 def _stream(inputs: list[_Input]) -> Iterator[UnitRecord | InvalidUnit]:
     """Read the inputs one by one and yield their units; unit ids must be unique across all of them."""
-    first_seen: dict[str, Location] = {}
+    first_seen = IdRegistry()
     for item in inputs:
+        irregular = _irregular(item)
+        if irregular is not None:
+            yield InvalidUnit(None, None, None, irregular.location.file, (irregular,), irregular.location)
+            continue
         if item.kind != "text":
             yield from _book_units(item, first_seen)
             continue
@@ -143,6 +149,17 @@ def _stream(inputs: list[_Input]) -> Iterator[UnitRecord | InvalidUnit]:
             yield _unreadable(item.shown, exc)
 
 
+def _irregular(item: _Input) -> Problem | None:
+    """The problem when an input (or a CSV file of a CSV set) is not a regular file: reading it could block."""
+    if item.kind != "csv":
+        return irregular_problem(item.path, item.shown)
+    for path in sorted(item.path.glob("*.csv")):
+        problem = irregular_problem(path, str(path))
+        if problem is not None:
+            return problem
+    return None
+
+
 def _unreadable(shown: str, exc: OSError) -> InvalidUnit:
     problem = Problem(Location(shown, 1, 1), "io-error", f"无法读取文件：{exc.strerror or exc}")
     return InvalidUnit(None, None, None, shown, (problem,), Location(shown, 1, 1))
@@ -153,7 +170,7 @@ def _file_problems(shown: str, problems: Sequence[Problem]) -> InvalidUnit:
     return InvalidUnit(None, None, None, shown, tuple(problems), Location(shown, 1, 1))
 
 
-def _whole_file_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
+def _whole_file_units(item: _Input, first_seen: IdRegistry) -> Iterator[UnitRecord | InvalidUnit]:
     """The units of a file read whole (one unit per file, or a YAML `units:` list)."""
     try:
         doc = load_file(item.path, item.shown)
@@ -163,7 +180,7 @@ def _whole_file_units(item: _Input, first_seen: dict[str, Location]) -> Iterator
     yield from _document_units(doc, first_seen)
 
 
-def _json_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
+def _json_units(item: _Input, first_seen: IdRegistry) -> Iterator[UnitRecord | InvalidUnit]:
     """A JSON file: a `{"units": [...]}` file streamed element by element, anything else read whole."""
     shown = item.shown
     try:
@@ -196,7 +213,7 @@ def _json_failure(exc: json_stream.NotStreamable, shown: str) -> list[Problem]:
     return [Problem(Location(shown, exc.line, exc.offset + 1), "json-syntax", f"JSON 文件有误：{exc}")]
 
 
-def _yaml_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
+def _yaml_units(item: _Input, first_seen: IdRegistry) -> Iterator[UnitRecord | InvalidUnit]:
     """A YAML file: a `units:` list streamed element by element, anything else read whole."""
     shown = item.shown
     try:
@@ -219,15 +236,14 @@ def _yaml_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitR
             yield _file_problems(shown, exc.problems)
             continue
         span = getattr(data, "span", None) or Span(chunk.line, chunk.col)
-        out = normalised(data)
-        if out is not None and out["unit_id"] not in first_seen:
-            first_seen[out["unit_id"]] = _at(shown, span_of(data, "unit_id"))
+        out = _normalised(data)
+        if out is not None and not first_seen.add(out["unit_id"], _at(shown, span_of(data, "unit_id"))):
             yield UnitRecord(out["unit_id"], out, shown, Location(shown, chunk.line, chunk.col))
         else:
             yield _unit(Document(shown, data, chunk.text), data, span, first_seen)
 
 
-def _jsonl_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
+def _jsonl_units(item: _Input, first_seen: IdRegistry) -> Iterator[UnitRecord | InvalidUnit]:
     """A JSON Lines file: one unit per non-blank line; a bad line is reported and the others go on."""
     shown = item.shown
     for line in json_stream.lines(item.path):
@@ -247,14 +263,13 @@ def _jsonl_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[Unit
 
 
 def _element_unit(element: json_stream.Element, shown: str,
-                  first_seen: dict[str, Location]) -> UnitRecord | InvalidUnit:
+                  first_seen: IdRegistry) -> UnitRecord | InvalidUnit:
     """One streamed unit: validated as read (no positions); parsed again with positions only if it has problems."""
-    out = normalised(element.data)
+    out = _normalised(element.data)
     if out is not None:
         unit_id = out["unit_id"]
-        if unit_id not in first_seen:
-            line, col = element.unit_id_position()
-            first_seen[unit_id] = Location(shown, line, col)
+        line, col = element.unit_id_position()
+        if not first_seen.add(unit_id, Location(shown, line, col)):
             return UnitRecord(unit_id, out, shown, Location(shown, element.line, element.col))
     try:
         data, span = element.marked(shown)
@@ -263,7 +278,7 @@ def _element_unit(element: json_stream.Element, shown: str,
     return _unit(Document(shown, None, element.text), data, span, first_seen)
 
 
-def _book_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
+def _book_units(item: _Input, first_seen: IdRegistry) -> Iterator[UnitRecord | InvalidUnit]:
     """The units of a workbook or CSV set: cells converted per the schema, then the same validation as YAML."""
     shown = item.shown
     try:
@@ -290,18 +305,22 @@ def _book_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitR
             yield UnitRecord(unit_id, out, shown, sheet_unit.location)
 
 
-def _duplicate(unit_id: str, here: Location, first_seen: dict[str, Location]) -> list[Problem]:
-    """The duplicate-unit problem if `unit_id` was seen before in this input (and remember it otherwise)."""
-    first = first_seen.get(unit_id)
-    if first is None:
-        first_seen[unit_id] = here
-        return []
-    where = str(first) if first.sheet is not None else f"{first.file}:{first.line}"
-    return [Problem(here, "duplicate-unit", f"unit_id：单位编号 “{unit_id}” 重复，首次出现于 {where}",
-                    unit_id, "unit_id", "输入中唯一的单位编号", unit_id)]
+def _duplicate(unit_id: str, here: Location, first_seen: IdRegistry) -> list[Problem]:
+    """The duplicate-unit (or case-colliding id) problem if `unit_id` was seen before; remembered otherwise."""
+    return first_seen.add(unit_id, here)
 
 
-def _document_units(doc: Document, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
+def _normalised(data: Any) -> dict | None:
+    """The fast path's validated unit (None: take the positioned path), its ids in NFC as validation gives them."""
+    out = normalised(data)
+    if out is not None:
+        for key in ("unit_id", "parent"):
+            if isinstance(out.get(key), str):
+                out[key] = normalise_id(out[key])
+    return out
+
+
+def _document_units(doc: Document, first_seen: IdRegistry) -> Iterator[UnitRecord | InvalidUnit]:
     """The units of one loaded file: the file itself, or each element of its `units:` list."""
     data = doc.data
     start = Location(doc.path, 1, 1)
@@ -339,7 +358,7 @@ def _document_units(doc: Document, first_seen: dict[str, Location]) -> Iterator[
         yield _unit(doc, element, span_of(units, index), first_seen)
 
 
-def _unit(doc: Document, data: Any, span: Span | None, first_seen: dict[str, Location]) -> UnitRecord | InvalidUnit:
+def _unit(doc: Document, data: Any, span: Span | None, first_seen: IdRegistry) -> UnitRecord | InvalidUnit:
     """Validate one unit and check that its id was not used before in this input."""
     out, problems = validate_partial(data, doc, span)
     location = _at(doc.path, span)

@@ -22,6 +22,7 @@ from checker.errors import Location, Problem
 from checker.inputs.period import Period
 from checker.inputs.schema import UNIT, Field, FieldType, ListOf, Record, Scalar
 from checker.inputs.source import Document, Span, key_span_of, span_of
+from checker.inputs.unit_ids import normalise_id
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SHOW_CHARS = 40
@@ -104,6 +105,9 @@ def validate_partial(data: Any, source: Document | str, span: Span | None,
     out = checker.record(UNIT, data, "", span if span is not None else getattr(data, "span", None))
     if isinstance(out, dict):
         checker.unit_references(out, data)
+        for key in ("unit_id", "parent"):
+            if isinstance(out.get(key), str):
+                out[key] = normalise_id(out[key])
     problems = checker.problems
     unit_id = text_or_none(out.get("unit_id")) if isinstance(out, dict) else None
     if unit_id is not None:

@@ -22,6 +22,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from checker.errors import InputError, Location, Problem
+from checker.inputs.filesafety import irregular_problem
 
 MAX_DEPTH = 64
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -80,6 +81,9 @@ def read_text(path: Path, display: str | None = None) -> str:
         size = path.stat().st_size
     except OSError as exc:
         raise InputError(f"无法读取文件 {shown}：{exc.strerror}", [_problem(shown, 1, 1, "io-error", f"无法读取：{exc.strerror}")]) from None
+    irregular = irregular_problem(path, shown)
+    if irregular is not None:
+        raise InputError(f"不是普通文件：{shown}", [irregular])
     if size > MAX_FILE_BYTES:
         raise InputError(f"文件过大：{shown}", [_problem(shown, 1, 1, "file-too-large",
                                                       f"文件大小 {size} 字节，超过上限 {MAX_FILE_BYTES} 字节")])

@@ -10,18 +10,22 @@ from urllib.parse import quote
 _UNSAFE = re.compile(r'[\\/:*?"<>|#%\x00-\x1f\x7f]')
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 MAX_STEM = 80
+# The tail a cleaned stem gets; an id that already ends like one is hashed too, so no id used
+# unchanged can equal another id's cleaned stem (compared case-insensitively).
+_HASH_TAIL = re.compile(r"-[0-9a-f]{8}$", re.IGNORECASE)
 
 
 def unit_stem(unit_id: str) -> str:
     """The file stem for a unit: the id itself when it is a safe name, else a cleaned id plus a short hash.
 
-    Unit ids are unique in a run; the hash keeps two ids that clean to the same text apart
-    (`A/B` and `A:B`), and an id that is already safe is used unchanged (`GD-07` → `GD-07`).
+    Unit ids are unique in a run, also after NFC and case folding (checker.inputs.unit_ids); the
+    hash keeps two ids that clean to the same text apart (`A/B` and `A:B`), and an id that is already
+    safe is used unchanged (`GD-07` → `GD-07`). Every output file named after user data uses this.
     """
     text = unicodedata.normalize("NFC", str(unit_id))
     cleaned = _UNSAFE.sub("_", text).strip().strip(".")
     safe = (cleaned == text and 0 < len(text) <= MAX_STEM and not text.startswith("-")
-            and text.upper().split(".")[0] not in _WINDOWS_RESERVED)
+            and text.upper().split(".")[0] not in _WINDOWS_RESERVED and not _HASH_TAIL.search(text))
     if safe:
         return text
     digest = hashlib.sha256(str(unit_id).encode("utf-8")).hexdigest()[:8]

@@ -15,7 +15,8 @@ from checker import __version__
 from checker.engine.compile import CompiledPack
 from checker.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Problem, UsageError
 from checker.findings import SEVERITY_ORDER, RuleMeta, RunInfo, UnitResult
-from checker.atomic import write_all_atomic
+from checker.outputs.outlock import OutLock
+from checker.outputs.staging import publish
 from checker.outputs.findings_json import build_findings_document, dumps
 from checker.outputs.context import OutputContext
 from checker.outputs.registry import DEFAULT_FORMATS, available_formats, writer
@@ -82,7 +83,15 @@ def exit_status(results: Sequence[UnitResult], invalid: Sequence[InvalidUnit], f
 
 
 def execute(options: RunOptions, progress: Callable[[int], None] | None = None) -> RunOutcome:
-    """Run the check end to end and write the outputs; raises PbcheckError for unusable input."""
+    """Run the check end to end and write the outputs; raises PbcheckError for unusable input.
+
+    The whole run holds the lock of --out, so two runs into one directory never mix."""
+    with OutLock(options.out_dir, wait=not options.no_wait):
+        return _execute(options, progress)
+
+
+def _execute(options: RunOptions, progress: Callable[[int], None] | None = None) -> RunOutcome:
+    """The run itself, under the --out lock."""
     if options.fail_on not in FAIL_ON_CHOICES:
         raise UsageError(f"--fail-on 应为 {'、'.join(FAIL_ON_CHOICES)} 之一，实际为 {options.fail_on}")
     formats = resolve_formats(options.formats)
@@ -127,9 +136,9 @@ def execute(options: RunOptions, progress: Callable[[int], None] | None = None) 
     files: list[tuple[str, bytes | str]] = [("findings.json", dumps(build_findings_document(run, units, state.waivers, state.extras)))]
     for fmt in formats:
         files.extend(writer(fmt)(ctx))
-    # Render everything first, then write all-or-nothing: a failing template or a Ctrl-C leaves the
-    # previous outputs intact and no temp files.
-    written = write_all_atomic(options.out_dir, files)
+    # Render everything first, then switch the whole set in at once: a failing template, a Ctrl-C or
+    # a kill leaves the previous outputs intact; outputs of the previous run not produced now go.
+    written = publish(options.out_dir, files)
     for step in STEPS:
         if step.after_write is not None:
             step.after_write(state, run, written)

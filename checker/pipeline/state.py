@@ -35,6 +35,7 @@ class RunOptions:
     waivers: Path | None = None    # --waivers FILE: approved exceptions (checker.pipeline.waivers)
     manual: Path | None = None     # --manual FILE: auditor-entered findings (checker.pipeline.manual)
     jobs: int | None = None        # --jobs N: worker processes; None = os.cpu_count(), 1 = in-process
+    no_wait: bool = False          # --no-wait: fail at once when another run holds --out
 
 
 @dataclass
