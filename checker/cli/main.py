@@ -214,7 +214,10 @@ def validate_cmd(packs: tuple[str, ...]) -> int:
             if not exc.problems:
                 console.print(str(exc), markup=False, soft_wrap=True)
             continue
-        console.print(f"{pack.id} {pack.version}：{len(compiled.rules)} 条规则，未发现问题。", markup=False)
+        for warning in pack.warnings:
+            console.print(str(warning), markup=False, soft_wrap=True)
+        noted = f"（{len(pack.warnings)} 条警告）" if pack.warnings else ""
+        console.print(f"{pack.id} {pack.version}：{len(compiled.rules)} 条规则，未发现问题{noted}。", markup=False)
     return EXIT_INPUT if failed else 0
 
 

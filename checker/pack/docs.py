@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker import render
-from checker.pack.explain import (PARAM_TYPE_LABELS, RuleView, case_expectation, kind_text, param_source_text, param_use, prose, rule_view, severity_text, used_parameters, value_text)
+from checker.pack.explain import (PARAM_TYPE_LABELS, RuleView, case_expectation, dimension_text, kind_text, param_source_text, param_use, prose, rule_view, severity_text, used_parameters, value_text)
 from checker.pack.loader import Pack, RuleSpec
 
 GENERATED_NOTE = ("<!-- 本文件由 `pbcheck docs --out docs/rules.md` 根据规则包生成，请勿手工修改；"
@@ -91,6 +91,7 @@ def rule_markdown(view: RuleView) -> list[str]:
     out.append(f"| 类型 | {cell(kind_text(view))} |")
     if not view.enabled:
         out.append("| 状态 | 已停用（overrides 中 enabled: false） |")
+    out.append(f"| 融合度维度 | {cell(dimension_text(view))} |")
     out.append(f"| 依据 | {'<br>'.join(render.filter_md(r) for r in view.refs) if view.refs else '—'} |")
     out.append(f"| 定义于 | {code(view.file)}（规则包 {code(view.pack_id)}） |")
     out.append("")

@@ -231,3 +231,8 @@ from checker.pipeline.waivers import waivers_step  # noqa: E402
 
 POST_CHECK_STEPS.insert(0, manual_step)
 POST_CHECK_STEPS.append(waivers_step)
+
+# The 融合度指数 reads the final checklist (after RC04 from the history), so it comes after every other step.
+from checker.pipeline.scoring import index_step  # noqa: E402
+
+POST_CHECK_STEPS.append(index_step)
