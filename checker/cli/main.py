@@ -319,11 +319,25 @@ def export_cmd(records: tuple[str, ...], target: Path, force: bool) -> int:
 
 
 @cli.command("schema", context_settings=CONTEXT)
+@click.option("--format", "fmt", type=click.Choice(["json", "md"]), default="json", show_default=True,
+              help="json：JSON Schema；md：中英文字段参考（docs/records.md）")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="写入的文件（默认输出到终端）")
 @handle_errors
-def schema_cmd() -> int:
-    """输出单位记录的 JSON Schema（由校验所用的同一份定义生成）。"""
-    from checker.inputs.jsonschema_export import records_json_schema
-    click.echo(json.dumps(records_json_schema(), ensure_ascii=False, indent=2))
+def schema_cmd(fmt: str, out: Path | None) -> int:
+    """输出单位记录的 JSON Schema 或字段参考（由校验所用的同一份定义生成）。"""
+    if fmt == "md":
+        from checker.inputs.fielddocs import records_markdown
+        text = records_markdown()
+    else:
+        from checker.inputs.jsonschema_export import records_json_schema
+        text = json.dumps(records_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return 0
+    from checker.atomic import write_atomic
+    write_atomic(out, text.encode("utf-8"))
+    console.print(f"已写入 {out}")
     return 0
 
 

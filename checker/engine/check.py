@@ -130,6 +130,17 @@ def _is_pair(value: dict, keys: dict[int, tuple[str, str, str | None]]) -> bool:
     return "a" in value and "b" in value and "score" in value and id(value) not in keys
 
 
+def _is_group(value: dict, keys: dict[int, tuple[str, str, str | None]]) -> bool:
+    """Whether a for_each item is an element of similar_groups(…) (items, pairs, size, score)."""
+    return "items" in value and "pairs" in value and "size" in value and id(value) not in keys
+
+
+def _pair_key(pair: dict, keys: dict[int, tuple[str, str, str | None]]) -> tuple[str, str]:
+    """(kind, key) of a similar pair: `<kind>_pair` and the two item keys joined by `|`."""
+    ka, kb = keys.get(id(pair["a"])), keys.get(id(pair["b"]))
+    return (ka[0] + "_pair" if ka else "pair"), f"{ka[1] if ka else '?'}|{kb[1] if kb else '?'}"
+
+
 def json_value(value: Any) -> Any:
     """A value as findings.json carries it (dates ISO, lists plain, long text cut)."""
     if isinstance(value, dt.date):
@@ -215,9 +226,11 @@ class UnitSession:
             ctx = self.base.derive(item=value, parent=parent)
             rc = RuleContext(rule, part, self._next_fid(), self._with_values(rule, ctx), value, parent)
             if _is_pair(value, self.keys):
-                ka, kb = self.keys.get(id(value["a"])), self.keys.get(id(value["b"]))
-                rc.kind = ka[0] + "_pair" if ka else "pair"
-                rc.key = f"{ka[1] if ka else '?'}|{kb[1] if kb else '?'}"
+                rc.kind, rc.key = _pair_key(value, self.keys)
+            elif _is_group(value, self.keys):
+                members = [self.keys.get(id(e)) for e in value["items"]]
+                rc.kind = members[0][0] + "_group" if members and members[0] else "group"
+                rc.key = "|".join(m[1] if m else "?" for m in members)
             else:
                 kind, key, _ = self.keys.get(id(value), ("item", None, None))
                 rc.kind, rc.key = kind, key
@@ -368,6 +381,12 @@ def _evidence(rc: RuleContext, session: UnitSession) -> list[dict[str, Any]]:
             ev["score"] = item["score"]
             out.append(ev)
         return out
+    if _is_group(item, session.keys):
+        out = [item_evidence(member, session.keys) for member in item["items"]]
+        for pair in item["pairs"]:
+            kind, key = _pair_key(pair, session.keys)
+            out.append({"kind": kind, "key": key, "score": pair["score"]})
+        return out
     return [item_evidence(item, session.keys)]
 
 
@@ -400,7 +419,9 @@ def _findings(session: UnitSession, as_of: dt.date) -> list[Finding]:
         evidence = _composite_evidence(rc, done, session.keys) if spec.composite else _evidence(rc, session)
         # A composite is the same diagnosis whatever findings it rests on today: its identity (the
         # ledger key, the history) is the rule, the unit and its own item, not its evidence.
-        keys = ([rc.key] if rc.key else []) if spec.composite else [str(e.get("key")) for e in evidence]
+        # A group (similar_groups) is one problem known by its own key, whichever pairs link it today.
+        keys = ([rc.key] if rc.key else []) if spec.composite or _is_group(rc.item or {}, session.keys) \
+            else [str(e.get("key")) for e in evidence]
         done.append(Finding(
             rule=spec.id, unit=unit_id, period=period, severity=spec.severity, title=spec.title,
             tags=spec.tags, refs=spec.refs, message=message, remedy=remedy, evidence=tuple(evidence),

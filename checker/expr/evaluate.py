@@ -336,6 +336,8 @@ def _call(node: Call, ctx: Context) -> Any:
         return sum(1 for w in dict.fromkeys(words.values()) if w and w in text)
     if name == "similar_pairs":
         return _similar_pairs(node, ctx)
+    if name == "similar_groups":
+        return _similar_groups(node, ctx)
     if name in ("distinct_rules", "fired", "fired_any"):
         view = ctx.findings or FindingsView()
         if name == "distinct_rules":
@@ -390,7 +392,8 @@ def similarity(text_a: str, text_b: str) -> float | None:
     return jaccard(trigrams(a), trigrams(b))
 
 
-def _similar_pairs(node: Call, ctx: Context) -> Coll:
+def _similar_pair_list(node: Call, ctx: Context) -> tuple[list[object], list[dict]]:
+    """The elements compared (input order) and their similar pairs {a, b, score} (`similar_pairs`, `similar_groups`)."""
     coll = _filtered(node.args[0], ctx)
     field_expr = node.kwarg("field")
     by_expr = node.kwarg("by")
@@ -414,6 +417,50 @@ def _similar_pairs(node: Call, ctx: Context) -> Coll:
                 continue
             score = jaccard(grams_a, grams_b)
             if threshold is None or score >= threshold:
-                pair = {"a": a, "b": b, "score": round(score, 4)}
-                pairs.append((pair, pair, None))
-    return Coll(pairs)
+                pairs.append({"a": a, "b": b, "score": round(score, 4)})
+    return [value for value, _group, _grams in prepared], pairs
+
+
+def _similar_pairs(node: Call, ctx: Context) -> Coll:
+    _elements, pairs = _similar_pair_list(node, ctx)
+    return Coll([(pair, pair, None) for pair in pairs])
+
+
+def _similar_groups(node: Call, ctx: Context) -> Coll:
+    """Connected components of the similar pairs: each group's `items` in date order, its `pairs`, `size`, `score`."""
+    elements, pairs = _similar_pair_list(node, ctx)
+    position = {id(e): n for n, e in enumerate(elements)}
+    root = list(range(len(elements)))
+
+    def find(n: int) -> int:
+        while root[n] != n:
+            root[n] = root[root[n]]
+            n = root[n]
+        return n
+
+    for pair in pairs:
+        ra, rb = find(position[id(pair["a"])]), find(position[id(pair["b"])])
+        if ra != rb:
+            root[max(ra, rb)] = min(ra, rb)
+    members: dict[int, list[int]] = {}
+    for pair in pairs:
+        for side in ("a", "b"):
+            n = position[id(pair[side])]
+            members.setdefault(find(n), [])
+            if n not in members[find(n)]:
+                members[find(n)].append(n)
+    groups = []
+    for top, indexes in members.items():
+        items = sorted((elements[n] for n in indexes), key=lambda e: (_date_key(e), position[id(e)]))
+        own = [p for p in pairs if find(position[id(p["a"])]) == top]
+        scores = [p["score"] for p in own]
+        groups.append({"items": items, "pairs": own, "size": len(items), "score": max(scores),
+                       "min_score": min(scores)})
+    groups.sort(key=lambda g: min(position[id(e)] for e in g["items"]))
+    return Coll([(g, g, None) for g in groups])
+
+
+def _date_key(element: object) -> str:
+    """Sort key of a record by its `date` (ISO text sorts as dates; undated last)."""
+    value = element.get("date") if isinstance(element, dict) else None
+    return value.isoformat() if isinstance(value, dt.date) else "9999-99-99"

@@ -86,6 +86,13 @@ def pair_type(record_type: object) -> MapT:
     return MapT(f"{record_type}对", (("a", record_type), ("b", record_type), ("score", NUMBER)))
 
 
+def group_type(record_type: object) -> MapT:
+    """The type of an element of `similar_groups(…)` over records of `record_type`."""
+    ptype = pair_type(record_type)
+    return MapT(f"{record_type}组", (("items", CollT(record_type, record_type, None)), ("pairs", CollT(ptype, ptype, None)),
+                                    ("size", NUMBER), ("score", NUMBER), ("min_score", NUMBER)))
+
+
 def field_type(f: S.Field) -> object:
     """The expression type of a schema field."""
     return schema_type(f.type)
@@ -182,7 +189,7 @@ class TypeCheckError(Exception):
 # The checker
 
 AGGREGATES = {"count", "sum", "avg", "min", "max", "any", "all", "len", "distinct"}
-FUNCTIONS = AGGREGATES | {"ratio", "add_years", "in_period", "similar_pairs", "contains_count", "abs",
+FUNCTIONS = AGGREGATES | {"ratio", "add_years", "in_period", "similar_pairs", "similar_groups", "contains_count", "abs",
                           "distinct_rules", "fired", "fired_any"}
 COMPOSITE_ONLY = {"distinct_rules", "fired", "fired_any"}
 
@@ -521,26 +528,34 @@ class Checker:
         return NUMBER
 
     def f_similar_pairs(self, node: Call, scope: Scope) -> object:
+        ptype = pair_type(self.similarity_args(node, scope, "similar_pairs"))
+        return CollT(ptype, ptype, None)
+
+    def f_similar_groups(self, node: Call, scope: Scope) -> object:
+        gtype = group_type(self.similarity_args(node, scope, "similar_groups"))
+        return CollT(gtype, gtype, None)
+
+    def similarity_args(self, node: Call, scope: Scope, name: str) -> object:
+        """Check the arguments of `similar_pairs` / `similar_groups`; the type of the records compared."""
         self.arity(node, 1, ("by", "field", "min"))
         t, inner = self.coll_arg(node, scope)
         if not isinstance(t.value, RecT):
-            self.fail(node.args[0].pos, "type-error", "similar_pairs 的第一个参数应为记录列表（如 meetings）")
+            self.fail(node.args[0].pos, "type-error", f"{name} 的第一个参数应为记录列表（如 meetings）")
         field_expr = node.kwarg("field")
         if field_expr is None:
-            self.fail(node.pos, "bad-argument", "similar_pairs 需要 field: 参数（比较哪个文本字段）")
+            self.fail(node.pos, "bad-argument", f"{name} 需要 field: 参数（比较哪个文本字段）")
         ft = self.visit(field_expr, inner)
         if ft not in (STRING, NULL, ANY):
-            self.fail(field_expr.pos, "type-error", f"similar_pairs 的 field 应为文本字段，实际为{describe(ft)}")
+            self.fail(field_expr.pos, "type-error", f"{name} 的 field 应为文本字段，实际为{describe(ft)}")
         by = node.kwarg("by")
         if by is not None:
             bt = self.visit(by, inner)
             if isinstance(bt, (CollT, RecT, MapT)):
-                self.fail(by.pos, "type-error", "similar_pairs 的 by 应为简单字段（如 type）")
+                self.fail(by.pos, "type-error", f"{name} 的 by 应为简单字段（如 type）")
         threshold = node.kwarg("min")
         if threshold is not None and self.visit(threshold, scope) not in (NUMBER, ANY):
-            self.fail(threshold.pos, "type-error", "similar_pairs 的 min 应为 0–1 的数值")
-        ptype = pair_type(t.value)
-        return CollT(ptype, ptype, None)
+            self.fail(threshold.pos, "type-error", f"{name} 的 min 应为 0–1 的数值")
+        return t.value
 
     def f_distinct_rules(self, node: Call, scope: Scope) -> object:
         self.arity(node, 0, ("tag", "ids"))
