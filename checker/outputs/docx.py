@@ -135,7 +135,7 @@ def render_notice_docx(ctx: NoticeContext, template_path: Path, user_dir: Path |
 
 def write_docx(ctx: "OutputContext") -> list[tuple[str, bytes]]:
     """Output format `docx`: notices/<unit>.docx for every unit with open findings."""
-    notices = build_notice_contexts(ctx.run, ctx.units, ctx.rules)
+    notices = build_notice_contexts(ctx.run, ctx.units, ctx.rules, ctx.extras.get("index_previous"))
     if not notices:
         return []
     path = template_file(DOCX_TEMPLATE, ctx.templates)
