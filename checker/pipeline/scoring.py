@@ -34,6 +34,7 @@ def index_step(state: "RunState") -> "RunState":
     severities = rule_severities(state.compiled)
     state.results = [with_index(r, spec, severities) for r in state.results]
     if spec is not None:
+        state.extras["index_grades"] = [g.name for g in spec.grades]     # the summary lists grades in this order
         from checker.history.index_history import previous_indices_step
         previous_indices_step(state)
     return state
