@@ -355,6 +355,7 @@ def _charts(data: SummaryData) -> dict[str, Markup]:
 def summary_context(ctx: "OutputContext") -> dict[str, Any]:
     """The variables reports/summary.html.j2 lays out."""
     data = build_summary(ctx)
+    index = index_summary_of(ctx.units, dict(ctx.extras))      # 融合度指数 (checker.outputs.index_summary)
     return {
         "run": ctx.run,
         "issuer": ctx.run.issuer or DEFAULT_ISSUER,
@@ -368,7 +369,8 @@ def summary_context(ctx: "OutputContext") -> dict[str, Any]:
         "heat_css": Markup(charts.heat_css()),
         "severity_colors": charts.SEVERITY_COLORS,
         "waivers": {name: len(ctx.waivers.get(name) or ()) for name in ("applied", "expired", "unused")},
-        "index": index_summary_of(ctx.units, dict(ctx.extras)),      # 融合度指数 (checker.outputs.index_summary)
+        "index": index,
+        "index_chunks": chunks(index.ranking) if index else [],
         "index_css": Markup(score_css()),
     }
 

@@ -155,6 +155,19 @@ def parameter_table(pack: Pack) -> list[str]:
     return out
 
 
+def index_table(pack: Pack) -> list[str]:
+    """The pack's 融合度指数 dimensions (id, name, rules) and grades."""
+    assert pack.index is not None
+    out = ["## 融合度指数的维度", "",
+           "每个单位按检查清单计算各维度得分和融合度指数（权重 高 3、中 2、低 1；见 [规则包编写指南](packs.md#融合度指数index)）。",
+           "", "| 维度 | 标识 | 规则 |", "|---|---|---|"]
+    for dim in pack.index.dimensions:
+        rules = "、".join(f"[{r}](#{anchor(r)})" for r in dim.rules)
+        out.append(f"| {cell(dim.name)} | {code(dim.id)} | {rules} |")
+    grades = "、".join(f"{render.filter_md(g.name)}（≥ {value_text(g.min)}）" for g in pack.index.grades)
+    return out + ["", f"等级：{grades}。"]
+
+
 def pack_markdown(pack: Pack) -> str:
     """The whole rule reference of `pack` as Markdown text."""
     groups = families(pack)
@@ -174,7 +187,9 @@ def pack_markdown(pack: Pack) -> str:
     for family in groups:
         ids = "、".join(f"[{r.id}](#{anchor(r.id)})" for r in family.rules)
         out.append(f"- {render.filter_md(family.title)}：{ids}")
-    out += ["- [参数](#参数)", "- [严重程度与整改时限](#严重程度与整改时限)", "- [常量](#常量)", ""]
+    out += ["- [参数](#参数)", "- [严重程度与整改时限](#严重程度与整改时限)", "- [常量](#常量)"]
+    out += ["- [融合度指数的维度](#融合度指数的维度)"] if pack.index is not None else []
+    out += [""]
     for family in groups:
         out += [f"## {render.filter_md(family.title)}", "",
                 f"规则文件 {code(family.file)}（规则包 {code(family.pack_id)}）。", ""]
@@ -187,4 +202,6 @@ def pack_markdown(pack: Pack) -> str:
     out += [f"| {cell(name)} | {days} |" for name, days in pack.severities.items()] + [""]
     out += ["## 常量", "", "规则条件中可直接使用的命名值。", "", "| 名称 | 值 |", "|---|---|"]
     out += [f"| {code(name)} | {cell(value_text(value))} |" for name, value in pack.constants.items()]
+    if pack.index is not None:
+        out += [""] + index_table(pack)
     return "\n".join(out).rstrip("\n") + "\n"
