@@ -16,9 +16,10 @@ from pathlib import Path
 
 import yaml
 
-from checker.engine.check import UnitSession, _checks, _cross_check, _findings
+from checker.engine.check import UnitSession, _findings, unit_checks
 from checker.engine.durable import Engine
-from checker.inputs.records import UnitRecord, load_units
+from checker.inputs.records import UnitRecord
+from checker.inputs.loaders import load_units
 from checker.resources import resource_dir
 from checker.pipeline.run import compile_for_run
 
@@ -59,12 +60,11 @@ def main(n: int) -> None:
         engine.run(session)
         t2 = time.perf_counter()
         t_engine += t2 - t1
-        _cross_check(session)
+        unit_checks(session)
         found = _findings(session, as_of)
-        _checks(session)
         clock = time.perf_counter()
         t_findings += clock - t2
-        facts += len(session.facts())
+        facts += session.fact_count()
         findings += len(found)
         units += 1
     total = time.perf_counter() - start

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from bad_inputs.build import build_large, build_many_rows  # noqa: E402
-from checker.inputs.records import InvalidUnit, UnitRecord, load_units  # noqa: E402
+from checker.inputs.records import InvalidUnit, UnitRecord  # noqa: E402
+from checker.inputs.loaders import load_units  # noqa: E402
 from checker.inputs.spreadsheet.export import csv_files, workbook_bytes  # noqa: E402
 
 

@@ -1,10 +1,11 @@
 """Findings and per-unit results: the immutable output of checking one unit against a pack."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 if TYPE_CHECKING:
     from checker.index import UnitIndex
@@ -18,6 +19,7 @@ PASSED = "passed"
 NOT_APPLICABLE = "not_applicable"
 MISSING_DATA = "missing_data"
 CHECK_LABELS = {FIRED: "发现问题", PASSED: "未发现问题", NOT_APPLICABLE: "不适用", MISSING_DATA: "数据缺失"}
+DEFAULT_DEADLINE_DAYS = 60     # a severity the pack gives no `deadline_days` for
 
 
 def fingerprint(rule: str, unit: str, evidence_keys: list[str] | tuple[str, ...]) -> str:
@@ -65,6 +67,35 @@ class Finding:
         if self.waiver is not None:
             out["waiver"] = dict(self.waiver)
         return out
+
+
+def deadline(as_of: dt.date, days: int) -> str:
+    """The rectification deadline: `days` after the as-of date, ISO."""
+    return (as_of + dt.timedelta(days=days)).isoformat()
+
+
+def deadline_days(severities: Mapping[str, int], severity: str) -> int:
+    """The days a severity allows for rectification (the pack's `severities`)."""
+    return severities.get(severity, DEFAULT_DEADLINE_DAYS)
+
+
+def make_finding(spec: Any, *, unit: str, period: str, message: str, remedy: str,
+                 evidence: Iterable[Mapping[str, Any]], as_of: dt.date, severities: Mapping[str, int] | None = None,
+                 days: int | None = None, evidence_keys: Iterable[str] | None = None, item: str | None = None,
+                 fingerprint_value: str | None = None, source: str = "rule") -> Finding:
+    """The one way findings are made: from a rule (or manual entry) `spec` with id, severity, title,
+    tags, refs (and `composite`), the deadline from its severity, the fingerprint from the evidence keys."""
+    evidence = tuple(evidence)
+    if days is None:
+        days = deadline_days(severities or {}, spec.severity)
+    rule_id = getattr(spec, "id", None) or spec.rule
+    if fingerprint_value is None:
+        keys = list(evidence_keys) if evidence_keys is not None else [str(e.get("key")) for e in evidence]
+        fingerprint_value = fingerprint(rule_id, unit, keys)
+    return Finding(rule=rule_id, unit=unit, period=period, severity=spec.severity, title=spec.title,
+                   tags=tuple(spec.tags), refs=tuple(spec.refs), message=message, remedy=remedy, evidence=evidence,
+                   deadline=deadline(as_of, days), fingerprint=fingerprint_value, item=item,
+                   composite=bool(getattr(spec, "composite", False)), source=source)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from checker.engine.check import AtomValue, check_unit, evaluate_skeleton
+from checker.engine.check import check_unit
+from checker.engine.reference import AtomValue, evaluate_skeleton
 from checker.engine.compile import Skel, compile_pack
 from checker.engine.durable import Engine
 from checker.errors import InternalError, Location
@@ -43,7 +44,7 @@ def run(tester, compiled, engine, patch):
 
 
 def atom(value, dep=False):
-    return AtomValue(value, dep, {})
+    return AtomValue(value, dep)
 
 
 @pytest.mark.parametrize(("skel", "atoms", "expected"), [
@@ -135,12 +136,27 @@ def test_fingerprints_are_stable_across_runs(tester, compiled, engine):
     assert first == second and len(set(first)) == len(first)
 
 
-def test_engine_and_reference_must_agree(tester, compiled, monkeypatch):
-    """If the engine and the Python reference disagree, the check stops instead of reporting."""
+def test_verify_stops_when_engine_and_reference_disagree(tester, compiled, monkeypatch):
+    """With verify, a disagreement of the engine and the Python reference stops the check, naming unit and rule."""
     engine = Engine(compiled.ruleset)
-    monkeypatch.setattr("checker.engine.check.UnitSession.on_fired", lambda self, fact, closure: None)
-    with pytest.raises(InternalError, match="不一致"):
-        run(tester, compiled, engine, {"assessment": {"party_weight": 0.1}})
+    patch = {"assessment": {"party_weight": 0.1}}
+    check_unit(compiled, engine, record(tester, patch), AS_OF, verify=True)       # they agree
+    monkeypatch.setattr("checker.engine.check.UnitSession.on_action", lambda self, name, closure: None)
+    with pytest.raises(InternalError, match="不一致：单位 BASE-01 规则 BO02"):
+        check_unit(compiled, engine, record(tester, patch), AS_OF, verify=True)
+
+
+def test_the_engine_decides_without_python_evaluating_conditions(tester, compiled, monkeypatch):
+    """A default check never calls the reference evaluator: the findings come from the engine alone."""
+    import checker.engine.reference as reference
+    monkeypatch.setattr(reference, "evaluate_skeleton", lambda *a: (_ for _ in ()).throw(AssertionError("evaluated")))
+    monkeypatch.setattr(reference, "evaluate_atom", lambda *a: (_ for _ in ()).throw(AssertionError("evaluated")))
+    result = run(tester, compiled, Engine(compiled.ruleset), {"assessment": {"party_weight": 0.1}})
+    assert "BO02" in {f.rule for f in result.findings}
+    # without the engine's actions nothing fires: the decisions are the engine's
+    monkeypatch.setattr("checker.engine.check.UnitSession.on_action", lambda self, name, closure: None)
+    silent = run(tester, compiled, Engine(compiled.ruleset), {"assessment": {"party_weight": 0.1}})
+    assert silent.findings == ()
 
 
 def test_half_year_scales_monthly_norms(tester, compiled, engine):

@@ -229,18 +229,32 @@ def test_templates_see_item_and_parent_only_where_they_exist(tmp_path):
     assert [p.split(": ")[0].rsplit(":", 2)[1:] for p in problems] == [["1", "69"], ["2", "94"]]
 
 
-def test_default_pack_compiles_into_one_engine_rule_per_part():
+def test_default_pack_compiles_into_engine_rules_per_part_on_shared_facts():
+    """Each part is one rule `R#p` (plus `?R#p…` for missing data) matching the shared fact of its list;
+    composites on findings only match the unit state's counters with a fire-once guard."""
     pack = load_pack()
     compiled = compile_pack(pack)
     assert [r.id for r in compiled.rules] == [r.id for r in pack.enabled_rules()]
     definitions = compiled.ruleset["pbcheck"]
     parts = [f"{r.id}#{p.index}" for r in compiled.rules for p in r.parts]
-    assert sorted(definitions) == sorted(parts + ["__begin__", "__catch_all__"])
+    assert {name for name in definitions if not name.startswith(("?", "__"))} == set(parts)
+    assert {"__begin__", "__catch_all__"} <= set(definitions)
     for name in parts:
-        rule_id, index = name.split("#")
-        condition = definitions[name]["all"][0]["m"]["$and"]
-        assert condition[:3] == [{"kind": "ctx"}, {"rule": rule_id}, {"part": int(index)}]
-        assert definitions[name]["run"] == "finding"
+        plan = compiled.layout.plans[name]
+        assert definitions[name]["run"] == name
+        if plan.mode == "state":
+            term = definitions[name]["all"][0]["st"]["$and"]
+            assert {"$s": 1} in term and {"$nex": {plan.guard: 1}} in term
+        else:
+            assert definitions[name]["all"][0]["m"]["$and"][0] == {"g": plan.slot}
+    for name, definition in definitions.items():
+        if name.startswith("?"):
+            assert definition["run"] == name.split("/")[0]
+    modes = {r.id: compiled.layout.plan(r.id, 0).mode for r in compiled.rules if r.spec.composite}
+    assert modes == {"X01": "state", "X02": "state", "X03": "state", "X04": "state", "X05": "state", "RC03": "fact"}
+    # thresholds from params are in the engine rule itself, not in a Python-computed difference
+    assert {"$lt": {f"l{compiled.layout.plan('BO02', 0).key}_1": 0.2}} in \
+        definitions["BO02#0"]["all"][0]["m"]["$and"][1]["$or"]
 
 
 def test_engine_values():

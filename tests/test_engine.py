@@ -11,7 +11,7 @@ from checker.engine.durable import Engine, check_fact
 from checker.errors import InternalError
 from checker.pack.loader import load_pack
 
-RULE = {"all": [{"m": {"$and": [{"kind": "ctx"}, {"rule": "T"}, {"part": 0}, {"$gte": {"l0": 3}}]}}], "run": "finding"}
+RULE = {"all": [{"m": {"$and": [{"g": 0}, {"$gte": {"l0_0": 3}}]}}], "run": "T#0"}
 
 
 def _ruleset() -> dict:
@@ -28,8 +28,17 @@ class FakeSession:
         self.fired = []
         self.raise_on_fire = raise_on_fire
 
+    def initial_state(self):
+        return {}
+
     def facts(self):
         return [dict(f) for f in self._facts]
+
+    def final_facts(self):
+        return []
+
+    def on_action(self, name, closure):
+        self.on_fired(dict(closure.m._d), closure)
 
     def on_fired(self, fact, closure):
         self.fired.append(fact["fid"])
@@ -38,13 +47,13 @@ class FakeSession:
 
 
 def ctx(fid: int, value: int) -> dict:
-    return {"kind": "ctx", "rule": "T", "part": 0, "fid": fid, "l0": value}
+    return {"g": 0, "fid": fid, "l0_0": value}
 
 
 def test_unmatched_facts_are_caught_by_the_catch_all():
     """Facts matching no rule would raise MessageNotHandledException without the catch-all rule."""
     engine = Engine(_ruleset())
-    session = FakeSession([ctx(1, 0), {"kind": "other", "fid": 2}, ctx(3, 5)])
+    session = FakeSession([ctx(1, 0), {"g": 99, "fid": 2}, ctx(3, 5)])
     engine.run(session)
     assert session.fired == [3]
 
@@ -96,12 +105,13 @@ def test_ruleset_is_not_mutated():
 
 
 @pytest.mark.parametrize("bad", [
-    {"kind": "ctx", "id": "M1"},
-    {"kind": "ctx", "sid": "1"},
-    {"kind": "ctx", "l0": None},
-    {"kind": "ctx", "l0": float("nan")},
-    {"kind": "ctx", "l0": float("inf")},
-    {"kind": "ctx", "l0": 2 ** 63},
+    {"g": 0, "id": "M1"},
+    {"g": 0, "sid": "1"},
+    {"g": 0, "l0_0": None},
+    {"g": 0, "l0_0": float("nan")},
+    {"g": 0, "l0_0": float("inf")},
+    {"g": 0, "l0_0": 2 ** 63},
+    {f"p0_{i}": 1 for i in range(300)},
 ])
 def test_facts_are_type_checked_before_assert(bad):
     """Values durable-rules misreads (None, NaN, inf, huge ints) or reserved names never reach it."""
@@ -116,7 +126,7 @@ class ModifySession(FakeSession):
         self.fired.append(fact["fid"])
         if fact["fid"] == 1:
             closure.retract_fact(dict(ctx(2, 0), sid=fact["sid"]))
-            closure.assert_fact(ctx(3, 10))
+            closure.assert_fact(dict(ctx(3, 10), sid=fact["sid"]))
 
 
 def test_chaining_by_modify_fires_in_the_same_run():
@@ -128,7 +138,7 @@ def test_chaining_by_modify_fires_in_the_same_run():
 
 
 def test_compiled_facts_never_carry_reserved_field_names(example_units):
-    """Records have `id` fields (meetings, decisions); facts name values l0/r0/k0/p0, never id/sid."""
+    """Records have `id` fields (meetings, decisions); facts name values l0_1/n0_1/p0_1/d0_1, never id/sid."""
     from checker.engine.check import UnitSession
     compiled = compile_pack(load_pack())
     for record in example_units:
@@ -136,8 +146,59 @@ def test_compiled_facts_never_carry_reserved_field_names(example_units):
             assert "id" not in fact and "sid" not in fact
 
 
+def test_facts_are_shared_one_per_unit_and_item_and_unique(example_units):
+    """One fact for the unit and one per item of each list rules walk — never one per rule — each with its own fid
+    (two facts with identical content in one state collide: MessageObservedException)."""
+    from checker.engine.check import UnitSession
+    compiled = compile_pack(load_pack())
+    for record in example_units:
+        session = UnitSession(compiled, record)
+        facts = session.facts()
+        assert len({f["fid"] for f in facts}) == len(facts)
+        meetings = len(record.data["meetings"])
+        decisions = sum(len(m["decisions"]) for m in record.data["meetings"])
+        groups = {g.for_each_text: g.slot_ids for g in compiled.layout.groups}
+        per_slot = {slot: sum(1 for f in facts if f["g"] == slot) for slot in range(len(facts))}
+        assert per_slot[groups[None][0]] == 1
+        assert per_slot[groups["meetings"][0]] == meetings
+        assert per_slot[groups["meetings.decisions"][0]] == decisions
+        assert len(facts) < 2 * (meetings + decisions) + 40
+        assert all(len(f) <= 240 for f in facts)
+
+
+def test_batch_assert_with_unmatched_facts_is_safe_behind_the_catch_all():
+    """assert_facts with facts no rule matches crashed the interpreter; with the catch-all it is safe (batches of 500+)."""
+    engine = Engine(_ruleset())
+    facts = [ctx(i, 5 if i % 100 == 0 else 0) for i in range(1, 1201)] + [{"g": 7, "fid": 5000}]
+    session = FakeSession(facts)
+    engine.run(session)
+    assert sorted(session.fired) == [i for i in range(1, 1201) if i % 100 == 0]
+
+
+def test_state_counters_chain_a_composite_once():
+    """A composite on the unit state fires when the counter reaches its threshold, once (the x guard)."""
+    rs = _ruleset()
+    rs[RULESET]["X#0"] = {"all": [{"st": {"$and": [{"$gte": {"c0": 2}}, {"$nex": {"x1": 1}}, {"$s": 1}]}}], "run": "X#0"}
+    fired = []
+
+    class Counting(FakeSession):
+        def initial_state(self):
+            return {"c0": 0}
+
+        def on_action(self, name, closure):
+            fired.append(name)
+            if name == "X#0":
+                closure.s["x1"] = 1
+            else:
+                closure.s["c0"] = closure.s["c0"] + 1
+
+    Engine(rs).run(Counting([ctx(1, 5), ctx(2, 5), ctx(3, 5)]))
+    assert sorted(fired) == ["T#0", "T#0", "T#0", "X#0"]
+
+
 @pytest.fixture(scope="module")
 def example_units():
-    from checker.inputs.records import UnitRecord, load_units
+    from checker.inputs.records import UnitRecord
+    from checker.inputs.loaders import load_units
     from checker.resources import resource_dir
     return [u for u in load_units([resource_dir("examples") / "records"]) if isinstance(u, UnitRecord)]

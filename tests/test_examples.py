@@ -17,7 +17,8 @@ from checker.engine.compile import compile_pack
 from checker.engine.durable import Engine
 from checker.findings import UnitResult
 from checker.pack.loader import load_pack
-from checker.inputs.records import UnitRecord, load_units
+from checker.inputs.records import UnitRecord
+from checker.inputs.loaders import load_units
 from checker.resources import resource_dir
 
 # examples/README.md "各单位及预期触发的规则": rule -> number of findings, per unit.

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from checker.inputs import records, schema
+from checker.inputs import loaders, records, schema
 from checker.errors import Location, Problem, UsageError
 from checker.inputs.period import Period
-from checker.inputs.records import InvalidUnit, UnitRecord, load_units, validate_unit
+from checker.inputs.records import InvalidUnit, UnitRecord, validate_unit
+from checker.inputs.loaders import load_units
 from checker.inputs.source import load_file
 
 # Three lines: whatever a test appends starts on line 4.
@@ -726,13 +727,13 @@ def test_reads_one_file_at_a_time(monkeypatch: pytest.MonkeyPatch):
     for name in ("a", "b", "c"):
         write(f"d/{name}.yaml", HEAD.replace("GD-01", name))
     opened: list[str] = []
-    real = records.load_file
+    real = loaders.load_file
 
     def spy(path, display=None):
         opened.append(Path(path).name)
         return real(path, display)
 
-    monkeypatch.setattr(records, "load_file", spy)
+    monkeypatch.setattr(loaders, "load_file", spy)
     units = load_units(["d"])
     assert opened == []
     assert next(units).unit_id == "a"

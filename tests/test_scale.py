@@ -6,7 +6,7 @@ import datetime as dt
 import yaml
 
 from checker.pipeline.run import check_stream, compile_for_run
-from checker.inputs.records import load_units
+from checker.inputs.loaders import load_units
 
 
 class _NoAliasDumper(yaml.SafeDumper):

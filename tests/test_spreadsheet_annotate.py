@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 
 from bad_inputs.build import as_text, two_units, write_book, write_csv_set
 from checker.cli.main import cli
-from checker.inputs.records import InvalidUnit, load_units
+from checker.inputs.records import InvalidUnit
+from checker.inputs.loaders import load_units
 from checker.inputs.spreadsheet.annotate import LIST_SHEET, annotation_files
 
 CORPUS = Path(__file__).parent / "bad_inputs"

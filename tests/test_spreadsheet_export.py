@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from checker.inputs import schema
 from checker.errors import RecordError, UsageError
-from checker.inputs.records import InvalidUnit, UnitRecord, load_units, validate_unit
+from checker.inputs.records import InvalidUnit, UnitRecord, validate_unit
+from checker.inputs.loaders import load_units
 from checker.resources import resource_dir
 from checker.inputs.schema import ListOf, Record, Scalar
 from checker.inputs.spreadsheet.cells import SEPARATORS

@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from checker.cli.main import cli
-from checker.inputs.records import UnitRecord, load_units
+from checker.inputs.records import UnitRecord
+from checker.inputs.loaders import load_units
 from checker.inputs.spreadsheet.template import write_template
 
 CORPUS = Path(__file__).parent / "bad_inputs"

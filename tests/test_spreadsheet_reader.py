@@ -11,7 +11,8 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from bad_inputs.build import (MEETING_HEAD, UNIT_HEAD, fill_template, patch_cells, two_units, write_book,
                               write_csv_set)
 from checker.errors import Location
-from checker.inputs.records import InvalidUnit, UnitRecord, load_units
+from checker.inputs.records import InvalidUnit, UnitRecord
+from checker.inputs.loaders import load_units
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 START, END = dt.date(2025, 1, 1), dt.date(2025, 12, 31)

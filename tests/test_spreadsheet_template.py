@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from checker.inputs import schema
-from checker.inputs.records import load_units
+from checker.inputs.loaders import load_units
 from checker.inputs.schema import ListOf, Record, Scalar
 from checker.inputs.spreadsheet.layout import SHEETS, UNITS_SHEET
 from checker.inputs.spreadsheet.template import template_bytes, template_csv_files, write_template

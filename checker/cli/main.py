@@ -96,29 +96,13 @@ def _run_options(func: Callable) -> Callable:
         click.option("--db", "db", metavar="PATH|URL", envvar="PBCHECK_DB", default="pbcheck.db", show_default=True,
                      help="运行历史数据库：SQLite 文件或 postgresql+psycopg://… 地址（也可用环境变量 PBCHECK_DB）"),
         click.option("--no-history", "no_history", is_flag=True, help="不读写运行历史（不对比上次检查，不判定 RC04）"),
+        click.option("--jobs", "jobs", type=click.IntRange(min=1), metavar="N",
+                     help="并行检查的进程数（默认：CPU 核数；1 表示在本进程内检查）；结果与进程数无关"),
+        click.option("-q", "--quiet", "quiet", is_flag=True, help="不显示进度条（非终端时本来就不显示）"),
     ]
     for option in reversed(options):
         func = option(func)
     return func
-
-
-class _progress:
-    """A live "已检查 N 个单位" counter on the terminal (nothing when stderr is not a terminal)."""
-
-    def __enter__(self) -> Callable[[int], None] | None:
-        if not err_console.is_terminal:
-            self._progress = None
-            return None
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-        self._progress = Progress(SpinnerColumn(), TextColumn("已检查 {task.completed} 个单位"), TimeElapsedColumn(),
-                                  console=err_console, transient=True)
-        self._progress.start()
-        task = self._progress.add_task("check", total=None)
-        return lambda n: self._progress.update(task, completed=n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
 
 
 def _report_run(outcome, out_dir: Path) -> None:
@@ -158,8 +142,10 @@ def run_cmd(records: tuple[str, ...], **kwargs: Any) -> int:
     from checker.pipeline.run import RunOptions, execute
     if kwargs.pop("no_history"):
         kwargs["db"] = None
+    from checker.cli.progress import RunProgress
+    quiet = kwargs.pop("quiet")
     options = RunOptions(inputs=records, **kwargs)
-    with _progress() as tick:
+    with RunProgress(err_console, quiet) as tick:
         outcome = execute(options, progress=tick)
     _report_run(outcome, options.out_dir)
     report_history(console, outcome.extras)
@@ -267,7 +253,8 @@ def _report_annotations(paths: list, notes: list) -> None:
 @handle_errors
 def check_records_cmd(records: tuple[str, ...], annotate: bool, out_dir: Path) -> int:
     """只校验单位记录（YAML/JSON、XLSX 工作簿或 CSV 目录，不运行规则），列出全部问题。"""
-    from checker.inputs.records import InvalidUnit, load_units
+    from checker.inputs.records import InvalidUnit
+    from checker.inputs.loaders import load_units
     valid = 0
     problems = []
     invalid = []

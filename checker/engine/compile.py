@@ -13,6 +13,7 @@ How a condition is split (packs.md "The checker compiles each condition once per
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -29,6 +30,12 @@ from checker.expr import types as T
 from checker.expr.nodes import BoolOp, Compare, Expr, Literal, Unary
 from checker.expr.parser import ExprSyntaxError, parse
 from checker.pack.loader import Pack, RuleSpec, Text, check_param_value
+from checker.engine.durable import Engine
+from checker.engine.ruleset import (MAX_FACT_FIELDS, RULESET, Counter, Group, Layout, PartPlan,
+                                    StateAtom, atom_width, condition, count_tests, engine_value, fact_leaf,
+                                    part_rules, scaffolding)
+from checker.expr.evaluate import Context, evaluate
+from checker.expr.nodes import Attr, Binary, Call, ListLit, Name
 
 MAX_ALPHA_TESTS = 60          # durable-rules refuses > 64 alpha tests in one node (error 303)
 MAX_ATOMS = 40
@@ -48,6 +55,7 @@ class Atom:
     left: Expr | None = None
     right: Expr | None = None
     literal: Any = None            # the constant the engine compares with: the right literal, or 0 (left − right)
+    const_right: bool = False      # the right operand is a constant of the run (params, constants): folded into `literal`
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,8 @@ class CompiledPart:
     when_text: str
     message: Any                   # jinja2.Template or None (then the rule's message is used)
     message_text: Text | None
-    durable: dict
+    durable: dict                  # the part's condition as the engine matches it (for size checks and explain)
+    applies: Expr | None = None    # a part-level applicability condition: false → the part is not applicable
 
 
 @dataclass
@@ -104,6 +113,7 @@ class CompiledPack:
     constants: dict[str, Any]
     rules: list[CompiledRule]
     ruleset: dict
+    layout: Layout = field(default_factory=lambda: Layout([], {}, [], {}))
 
     def rule(self, rule_id: str) -> CompiledRule:
         """The compiled rule `rule_id`."""
@@ -115,9 +125,6 @@ class CompiledPack:
 
 # ---------------------------------------------------------------------------------------------
 # Compiling
-
-RULESET = "pbcheck"
-
 
 class _Problems:
     def __init__(self) -> None:
@@ -161,14 +168,14 @@ def compile_pack(pack: Pack, overrides: dict[str, Any] | None = None) -> Compile
             compiled.append(rule)
     if problems.items:
         raise PackError(f"规则包 {pack.id} 有 {len(problems.items)} 处错误", problems.items)
-    ruleset = build_ruleset(compiled)
+    compiled = [_folded(rule, params, constants) for rule in compiled]
+    layout, ruleset = build_layout(compiled, params, constants)
     _check_engine_accepts(compiled, ruleset)
-    return CompiledPack(pack, params, sources, constants, compiled, ruleset)
+    return CompiledPack(pack, params, sources, constants, compiled, ruleset, layout)
 
 
 def _check_engine_accepts(rules: list[CompiledRule], ruleset: dict) -> None:
     """Build the ruleset in a scratch engine so that engine limits are pack errors, not crashes at run time."""
-    from checker.engine.durable import Engine
     try:
         Engine(ruleset)
         return
@@ -179,8 +186,9 @@ def _check_engine_accepts(rules: list[CompiledRule], ruleset: dict) -> None:
     for rule in rules:
         for part in rule.parts:
             name = f"{rule.id}#{part.index}"
+            mine = {k: v for k, v in ruleset[RULESET].items() if k in (name, "?" + name)}
             try:
-                Engine({RULESET: {name: ruleset[RULESET][name], **catch_all}})
+                Engine({RULESET: {**mine, **catch_all}})
             except Exception as exc:
                 where = rule.spec.parts[part.index].when.location() if part.index < len(rule.spec.parts) else rule.spec.location
                 problems.add(where, "engine-limit",
@@ -304,8 +312,8 @@ def _compile_rule(spec: RuleSpec, pack: Pack, constants: dict[str, Any], problem
         message = None
         if part.message is not None:
             message = _compile_template(part.message, problems, scope)
-        durable = _durable_condition(skeleton, atoms)
-        tests = _count_tests(durable)
+        durable = condition(skeleton, atoms, "T", fact_leaf(0))
+        tests = max(count_tests(durable), count_tests(condition(skeleton, atoms, "FD", fact_leaf(0))))
         if tests > MAX_ALPHA_TESTS:
             problems.add(part.when.location(), "engine-limit",
                          f"条件编译后有 {tests} 个测试，超过规则引擎单节点上限 {MAX_ALPHA_TESTS}，请拆分为 checks 的多个部分")
@@ -476,88 +484,140 @@ def _is_null(node: Expr) -> bool:
     return isinstance(node, Literal) and node.value is None
 
 
-_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
-_NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+def _folded(rule: CompiledRule, params: dict[str, Any], constants: dict[str, Any]) -> CompiledRule:
+    """Comparisons with a constant of the run (`params.x`, a pack constant) get it as their literal,
+    so the engine compares with the threshold itself instead of a Python-computed difference."""
+    for part in rule.parts:
+        atoms = []
+        for atom in part.atoms:
+            if atom.kind == "cmp" and not isinstance(atom.right, Literal):
+                known, value = constant_value(atom.right, params, constants)
+                if known and value is not None and isinstance(value, (int, float, dt.date)):
+                    atom = dataclasses.replace(atom, literal=value, const_right=True)
+            atoms.append(atom)
+        part.atoms = atoms
+    return rule
 
 
-def engine_value(value: Any) -> Any:
-    """A Python value as the engine sees it: dates as day numbers, booleans as 0/1."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, dt.date):
-        return value.toordinal()
-    return value
+def constant_value(node: Expr, params: dict[str, Any], constants: dict[str, Any]) -> tuple[bool, Any]:
+    """(True, value) when `node` reads only literals, parameters and pack constants, else (False, None)."""
+    if not _is_constant(node, constants):
+        return False, None
+    ctx = Context(unit={}, period={}, params=params, constants=constants, fields={})
+    return True, evaluate(node, ctx)
 
 
-def _cmp_json(atom: Atom, op: str) -> dict:
-    left = f"l{atom.index}"
-    right: Any = engine_value(atom.literal)
-    if op == "==":
-        return {left: right}
-    return {_OPS[op]: {left: right}}
+def _is_constant(node: Expr, constants: dict[str, Any]) -> bool:
+    from checker.expr.evaluate import _ROOTS
+    if isinstance(node, Literal):
+        return True
+    if isinstance(node, Attr):
+        return isinstance(node.obj, Name) and node.obj.name == "params"
+    if isinstance(node, Name):
+        return node.name not in _ROOTS and node.name in constants and not isinstance(constants[node.name], (list, tuple))
+    if isinstance(node, Unary):
+        return node.op == "-" and _is_constant(node.operand, constants)
+    if isinstance(node, Binary):
+        return _is_constant(node.left, constants) and _is_constant(node.right, constants)
+    return False
 
 
-def _durable_condition(skel: Skel, atoms: list[Atom], negated: bool = False) -> dict:
-    """The skeleton as a durable-rules condition, negations pushed down to the atoms.
-
-    A comparison atom's fact carries `l<i>` when both operands are known, else `n<i>` = the
-    comparison's outcome under the null rules (1/0) and no `l<i>` — a test on an absent field
-    never matches, so an ordering comparison needs no null guard at all. Nested `and`/`or` of the
-    same kind are flattened: durable-rules allows only 32 expressions in one sequence (error 113).
-    """
-    if skel.op == "not":
-        return _durable_condition(skel.children[0], atoms, not negated)
-    if skel.op in ("and", "or"):
-        op = skel.op
-        if negated:
-            op = "or" if op == "and" else "and"
-        key = f"${op}"
-        children: list[dict] = []
-        for child in skel.children:
-            cond = _durable_condition(child, atoms, negated)
-            if set(cond) == {key}:
-                children.extend(cond[key])
+def _state_atoms(rule: CompiledRule, part: CompiledPart, counter, params: dict, constants: dict) -> dict[int, StateAtom] | None:
+    """A composite part on findings only, as conditions on state counters; None if it reads anything else."""
+    if part.for_each is not None:
+        return None
+    values_nodes = {name: node for name, node, _ in rule.values}
+    out: dict[int, StateAtom] = {}
+    for atom in part.atoms:
+        node = atom.node
+        if atom.kind == "cmp":
+            left, right = _through_values(atom.left, values_nodes), _through_values(atom.right, values_nodes)
+            op = atom.op
+            if isinstance(right, Call) and right.func == "distinct_rules":
+                left, right, op = right, left, _MIRROR[op]
+            if not (isinstance(left, Call) and left.func == "distinct_rules"):
+                return None
+            known, value = constant_value(right, params, constants)
+            if not known or not isinstance(value, (int, float)) or isinstance(value, bool):
+                return None
+            key, arg, _ = left.kwargs[0]
+            if key == "tag" and isinstance(arg, Literal):
+                name = counter("tag", arg.value)
+            elif key == "ids" and isinstance(arg, ListLit) and all(isinstance(i, Literal) for i in arg.items):
+                name = counter("ids", tuple(i.value for i in arg.items))
             else:
-                children.append(cond)
-        return children[0] if len(children) == 1 else {key: children}
-    atom = atoms[skel.atom]
-    i = atom.index
-    if atom.kind == "pred":
-        return {f"p{i}": 0 if negated else 1}
-    op = _NEGATE[atom.op] if negated else atom.op
-    compare = _cmp_json(atom, op)
-    if not negated and atom.op in ("<", "<=", ">", ">="):
-        return compare                      # null never makes an ordering comparison true
-    return {"$or": [{f"n{i}": 0 if negated else 1}, compare]}
+                return None
+            out[atom.index] = StateAtom(name, op, value)
+            continue
+        call = _through_values(node, values_nodes)
+        if not (isinstance(call, Call) and call.func in ("fired", "fired_any") and isinstance(call.args[0], Literal)):
+            return None
+        name = counter("rule" if call.func == "fired" else "glob", call.args[0].value)
+        out[atom.index] = StateAtom(name, ">", 0)
+    return out
 
 
-def _count_tests(cond: Any) -> int:
-    if isinstance(cond, dict):
-        total = 0
-        for key, value in cond.items():
-            if key in ("$and", "$or"):
-                total += sum(_count_tests(c) for c in value)
-            else:
-                total += 1
-        return total
-    return 1
+_MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def build_layout(rules: list[CompiledRule], params: dict | None = None, constants: dict | None = None) -> tuple[Layout, dict]:
+    """The fact layout (shared unit/item facts, counters) and the durable-rules ruleset of compiled rules."""
+    params = params if params is not None else {}
+    constants = constants if constants is not None else dict(T.BUILTIN_CONSTANTS)
+    counters: dict[tuple, Counter] = {}
+
+    def counter(kind: str, value: Any) -> str:
+        if (kind, value) not in counters:
+            counters[(kind, value)] = Counter(f"c{len(counters)}", kind, value)
+        return counters[(kind, value)].name
+
+    groups: dict[tuple, Group] = {}
+    plans: dict[str, PartPlan] = {}
+    key = 0
+    for rule in rules:
+        values_nodes = {name: node for name, node, _ in rule.values}
+        for part in rule.parts:
+            mode, state = "plain", None
+            if rule.spec.composite:
+                state = _state_atoms(rule, part, counter, params, constants)
+                mode = "state" if state is not None else "fact"
+            plan = PartPlan(rule.id, part.index, key, mode, state_atoms=state or {})
+            key += 1
+            plans[plan.name] = plan
+            if mode == "state":
+                continue
+            if mode == "fact":
+                plan.dynamic_atoms = frozenset(a.index for a in part.atoms
+                                               if list(_calls(a.node, COMPOSITE_FUNCTIONS, values_nodes)))
+            group = groups.setdefault((part.for_each_text, mode == "fact"),
+                                      Group(len(groups), part.for_each_text, mode == "fact"))
+            plan.group = group.index
+            plan.width = sum(atom_width(a) for a in part.atoms)
+            last = group.slots[-1] if group.slots else None
+            if last is None or sum(p.width for p in last) + plan.width > MAX_FACT_FIELDS - 4:
+                group.slots.append([])
+            group.slots[-1].append(plan)
+    slot_id = 0
+    for group in groups.values():
+        for parts in group.slots:
+            group.slot_ids.append(slot_id)
+            for plan in parts:
+                plan.slot = slot_id
+            slot_id += 1
+    definitions: dict[str, Any] = {}
+    by_name = {f"{r.id}#{p.index}": (r, p) for r in rules for p in r.parts}
+    for name, plan in plans.items():
+        _, part = by_name[name]
+        definitions.update(part_rules(plan, part.skeleton, part.atoms))
+    definitions.update(scaffolding())
+    counter_list = list(counters.values())
+    bumps = {r.id: tuple(c.name for c in counter_list if c.counts(r.id, r.spec.tags, r.spec.composite)) for r in rules}
+    return Layout(list(groups.values()), plans, counter_list, bumps), {RULESET: definitions}
 
 
 def build_ruleset(rules: list[CompiledRule]) -> dict:
-    """The durable-rules JSON ruleset: one rule per rule part, plus the catch-all."""
-    definitions: dict[str, Any] = {}
-    for rule in rules:
-        for part in rule.parts:
-            definitions[f"{rule.id}#{part.index}"] = {
-                "all": [{"m": {"$and": [{"kind": "ctx"}, {"rule": rule.id}, {"part": part.index}, part.durable]}}],
-                "run": "finding",
-            }
-    # A state in which no action ever ran does not exist for the C engine, and delete_state on it
-    # segfaults: every unit starts with a `begin` fact whose rule runs a no-op action.
-    definitions["__begin__"] = {"all": [{"m": {"kind": "begin"}}], "run": "noop"}
-    # Every fact must match some rule or durable-rules raises MessageNotHandledException.
-    definitions["__catch_all__"] = {"all": [{"m": {"$ex": {"kind": 1}}}, {"never": {"kind": "__never__"}}], "run": "noop"}
-    return {RULESET: definitions}
+    """The durable-rules JSON ruleset of compiled rules (see `build_layout`)."""
+    return build_layout(rules)[1]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import math
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -408,17 +409,68 @@ def _similar_pair_list(node: Call, ctx: Context) -> tuple[list[object], list[dic
             continue
         group = evaluate(by_expr, sub) if by_expr is not None else None
         prepared.append((value, group, trigrams(norm)))
-    pairs = []
-    for i in range(len(prepared)):
-        a, group_a, grams_a = prepared[i]
-        for j in range(i + 1, len(prepared)):
-            b, group_b, grams_b = prepared[j]
-            if by_expr is not None and (group_a is None or group_a != group_b):
-                continue
-            score = jaccard(grams_a, grams_b)
-            if threshold is None or score >= threshold:
-                pairs.append({"a": a, "b": b, "score": round(score, 4)})
+    grams = [g for _value, _group, g in prepared]
+    groups = [group for _value, group, _g in prepared] if by_expr is not None else None
+    pairs = [{"a": prepared[i][0], "b": prepared[j][0], "score": round(score, 4)}
+             for i, j, score in similar_index_pairs(grams, groups, threshold)]
     return [value for value, _group, _grams in prepared], pairs
+
+
+EXACT_BELOW = 48       # this few texts are compared pair by pair
+
+
+def similar_index_pairs(grams: list[frozenset[str]], groups: list[Any] | None,
+                        threshold: float | None) -> list[tuple[int, int, float]]:
+    """(i, j, Jaccard) for every i < j whose 3-gram sets are at least `threshold` similar (and in the
+    same non-null group when `groups` is given), in (i, j) order.
+
+    Sub-quadratic and exact (prefix filtering, as in AllPairs/PPJoin): with the grams ordered from
+    rarest to commonest, two sets with Jaccard ≥ t share at least ⌈t·|x|⌉ grams, so they share a
+    gram within the first |x| − ⌈t·|x|⌉ + 1 grams of each; only those candidates get the exact
+    Jaccard, computed by the same `jaccard` as the pairwise method, whose results it equals."""
+    if threshold is None or threshold <= 0 or len(grams) < EXACT_BELOW:
+        return exact_index_pairs(grams, groups, threshold)
+    frequency: dict[str, int] = {}
+    for g in grams:
+        for gram in g:
+            frequency[gram] = frequency.get(gram, 0) + 1
+    index: dict[str, list[int]] = {}
+    out: list[tuple[int, int, float]] = []
+    for j, g in enumerate(grams):
+        size = len(g)
+        # the epsilon keeps the prefix long enough whatever the rounding of threshold × size
+        need = max(1, math.ceil(threshold * size - 1e-9))
+        prefix = sorted(g, key=lambda gram: (frequency[gram], gram))[:max(0, size - need + 1)]
+        candidates: set[int] = set()
+        for gram in prefix:
+            bucket = index.get(gram)
+            if bucket is not None:
+                candidates.update(bucket)
+                bucket.append(j)
+            else:
+                index[gram] = [j]
+        for i in candidates:
+            if groups is not None and (groups[i] is None or groups[i] != groups[j]):
+                continue
+            score = jaccard(grams[i], g)
+            if score >= threshold:
+                out.append((i, j, score))
+    out.sort(key=lambda t: (t[0], t[1]))
+    return out
+
+
+def exact_index_pairs(grams: list[frozenset[str]], groups: list[Any] | None,
+                      threshold: float | None) -> list[tuple[int, int, float]]:
+    """The pairwise method `similar_index_pairs` must equal: every pair compared."""
+    out = []
+    for i in range(len(grams)):
+        for j in range(i + 1, len(grams)):
+            if groups is not None and (groups[i] is None or groups[i] != groups[j]):
+                continue
+            score = jaccard(grams[i], grams[j])
+            if threshold is None or score >= threshold:
+                out.append((i, j, score))
+    return out
 
 
 def _similar_pairs(node: Call, ctx: Context) -> Coll:
@@ -442,17 +494,17 @@ def _similar_groups(node: Call, ctx: Context) -> Coll:
         ra, rb = find(position[id(pair["a"])]), find(position[id(pair["b"])])
         if ra != rb:
             root[max(ra, rb)] = min(ra, rb)
-    members: dict[int, list[int]] = {}
+    members: dict[int, dict[int, None]] = {}
+    by_group: dict[int, list[dict]] = {}
     for pair in pairs:
         for side in ("a", "b"):
             n = position[id(pair[side])]
-            members.setdefault(find(n), [])
-            if n not in members[find(n)]:
-                members[find(n)].append(n)
+            members.setdefault(find(n), {})[n] = None
+        by_group.setdefault(find(position[id(pair["a"])]), []).append(pair)
     groups = []
     for top, indexes in members.items():
         items = sorted((elements[n] for n in indexes), key=lambda e: (_date_key(e), position[id(e)]))
-        own = [p for p in pairs if find(position[id(p["a"])]) == top]
+        own = by_group[top]
         scores = [p["score"] for p in own]
         groups.append({"items": items, "pairs": own, "size": len(items), "score": max(scores),
                        "min_score": min(scores)})

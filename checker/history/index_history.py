@@ -17,7 +17,7 @@ from checker.history.diff import RunRef
 from checker.history.models import Run, RunUnit
 
 if TYPE_CHECKING:
-    from checker.pipeline.run import RunState
+    from checker.pipeline.state import RunState
 
 PREVIOUS_KEY = "index_previous"
 

@@ -1,8 +1,8 @@
 """The run's history steps: compare with earlier runs before the outputs, record the run after them.
 
-`compare_with_history` (a POST_CHECK_STEP) reads the history, adds the RC04 findings, gives
+`compare_with_history` (the history step's `apply`, checker.pipeline.steps) reads the history, adds the RC04 findings, gives
 persisting findings their original 整改时限, and fills `RunState.extras` (shapes in
-`checker.history`); `record_in_history` (a POST_WRITE_STEP) stores the run once its outputs are
+`checker.history`); `record_in_history` (its `after_write`) stores the run once its outputs are
 written, so a run whose reports failed never becomes the "previous run" of the next one.
 Both do nothing when the run has no history database (`RunOptions.db` None, `--no-history`).
 """
@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from checker import render
 from checker.errors import UsageError
-from checker.findings import FIRED, PASSED, Finding, RunInfo, UnitResult, fingerprint
+from checker.findings import FIRED, PASSED, Finding, RunInfo, UnitResult, fingerprint, make_finding
 
 from checker.history.diff import RECURRENCE_RULE, FindingBrief, Recurrence, RunRef, compare_unit, find_recurrences, totals
 
 if TYPE_CHECKING:
     from checker.engine.compile import CompiledPack
-    from checker.pipeline.run import RunState
+    from checker.pipeline.state import RunState
 
     from checker.history.database import Database
 
@@ -245,12 +245,9 @@ def _rc04_finding(compiled: "CompiledPack", result: UnitResult, rec: Recurrence,
                 {"kind": "finding", "key": rec.fingerprint, "rule": original.rule, "title": original.title,
                  "item": original.item})
     keys = [str(e["key"]) for e in evidence]
-    days = compiled.pack.severities.get(spec.severity, 60)
-    return Finding(rule=spec.id, unit=result.unit, period=result.period, severity=spec.severity, title=spec.title,
-                   tags=spec.tags, refs=spec.refs, message=message, remedy=remedy, evidence=evidence,
-                   deadline=(as_of + dt.timedelta(days=days)).isoformat(),
-                   fingerprint=fingerprint(spec.id, result.unit, keys),
-                   item=f"{original.rule}:{original.item or original.unit}")
+    return make_finding(spec, unit=result.unit, period=result.period, message=message, remedy=remedy,
+                        evidence=evidence, evidence_keys=keys, as_of=as_of, severities=compiled.pack.severities,
+                        item=f"{original.rule}:{original.item or original.unit}")
 
 
 def _run_evidence(run: RunRef, role: str) -> dict[str, Any]:

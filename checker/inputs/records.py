@@ -1,10 +1,9 @@
-"""Loading unit records (records.md) from files and directories and validating them against `schema`.
+"""The unit record model (records.md) and its validation against `schema`.
 
-`load_units` streams: it reads one file at a time and yields each unit as soon as it is checked,
-either a `UnitRecord` (valid, normalised) or an `InvalidUnit` (with every problem found in it).
-`validate_unit` checks one unit mapping and returns the normalised data or the list of problems.
-Workbooks (XLSX) and CSV sets are read by `checker.inputs.spreadsheet` into the same unit mappings, which
-go through the same `validate_unit`; their problems are then placed at sheet › row › column.
+`validate_unit` checks one unit mapping and returns the normalised data or the list of problems;
+`UnitRecord` is a unit that passed, `InvalidUnit` one that did not (or a file that could not be read
+as units). Reading files is `checker.inputs.loaders`; workbooks (XLSX) and CSV sets are turned into
+the same unit mappings by `checker.inputs.spreadsheet` and go through the same validation.
 
 Field paths in problems are relative to the unit and use 0-based list indices, as JSON Schema
 validators and jq do: `meetings[2].present` is the third meeting.
@@ -14,23 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
-import os
 import re
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable
 
 from checker.inputs import schema
-from checker.errors import InputError, Location, Problem, UsageError
+from checker.errors import Location, Problem
 from checker.inputs.period import Period
 from checker.inputs.schema import UNIT, Field, FieldType, ListOf, Record, Scalar
-from checker.inputs.source import Document, Span, key_span_of, load_file, span_of
+from checker.inputs.source import Document, Span, key_span_of, span_of
 
-RECORD_SUFFIXES = (".yaml", ".yml", ".json")
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")          # accepted when named on the command line
-DIRECTORY_WORKBOOK_SUFFIXES = (".xlsx",)        # read from directories (records.md)
-CSV_UNITS = "units.csv"                         # a directory holding it is one CSV set
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SHOW_CHARS = 40
 
 
@@ -93,11 +86,11 @@ class InvalidUnit:
 
 def validate_unit(data: Any, source: Document | str, *, span: Span | None = None) -> tuple[dict | None, list[Problem]]:
     """Check one unit mapping against records.md: (normalised data, []) or (None, every problem found)."""
-    out, problems = _validate(data, source, span)
+    out, problems = validate_partial(data, source, span)
     return (None, problems) if problems else (out, [])
 
 
-def _validate(data: Any, source: Document | str, span: Span | None,
+def validate_partial(data: Any, source: Document | str, span: Span | None,
               place: Callable[[str], str | None] | None = None) -> tuple[Any, list[Problem]]:
     """Validate and normalise; returns the (possibly partial) normalised unit and the sorted problems.
 
@@ -112,19 +105,21 @@ def _validate(data: Any, source: Document | str, span: Span | None,
     if isinstance(out, dict):
         checker.unit_references(out, data)
     problems = checker.problems
-    unit_id = _text_or_none(out.get("unit_id")) if isinstance(out, dict) else None
+    unit_id = text_or_none(out.get("unit_id")) if isinstance(out, dict) else None
     if unit_id is not None:
         problems = [replace(p, unit=unit_id) for p in problems]
-    problems.sort(key=_problem_order)
+    problems.sort(key=problem_order)
     return out, problems
 
 
-def _problem_order(p: Problem) -> tuple[int, int]:
+def problem_order(p: Problem) -> tuple[int, int]:
+    """Problems of a text file in reading order: by line, then column."""
     loc = p.location
     return ((loc.line or 0) if loc else 0, (loc.col or 0) if loc else 0)
 
 
-def _text_or_none(value: Any) -> str | None:
+def text_or_none(value: Any) -> str | None:
+    """The value if it is text, else None."""
     return value if isinstance(value, str) else None
 
 
@@ -327,7 +322,7 @@ class _Validator:
             return self.mismatch(span, "type-error", path, t.describe(), value)
         if isinstance(value, dt.date):
             return value
-        if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        if isinstance(value, str) and ISO_DATE.fullmatch(value):
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
@@ -397,6 +392,16 @@ SEMANTIC_RULES: dict[str, tuple[str, ...]] = {
 }
 
 
+def semantic_check(record_name: str) -> Callable[[Any, dict, Any, str, Span | None], None] | None:
+    """The semantic check of a record type beyond its field types (period order, present ≤ expected), if any."""
+    return _SEMANTIC_CHECKS.get(record_name)
+
+
+def problem_witness() -> _Validator:
+    """A validator that only collects problems (no file, no positions): run a check on it to learn whether it fails."""
+    return _Validator("", None)
+
+
 def key_fields(rec: Record) -> tuple[str, ...]:
     """The fields an element's item key is made of (`date + kind` → date, kind); () for positional keys."""
     if rec.key is None:
@@ -462,216 +467,3 @@ def _join(path: str, name: str) -> str:
 
 def _shown_path(path: str) -> str:
     return path or "单位记录"
-
-
-# ---------------------------------------------------------------------------------------------
-# Loading
-
-
-def load_units(paths: Sequence[str | Path]) -> Iterator[UnitRecord | InvalidUnit]:
-    """Stream the units of record files and directories, each validated: UnitRecord or InvalidUnit.
-
-    Inputs are YAML/JSON files, XLSX workbooks, CSV sets (a directory holding `units.csv`, or that
-    `units.csv` itself) and directories of these. Paths are checked at once (a missing path or an
-    unsupported file type raises UsageError before anything is read); files are then read one at a
-    time as the iterator is consumed (a workbook as a whole: its units span all its sheets).
-    """
-    files = _plan(paths)
-    return _stream(files)
-
-
-@dataclass(frozen=True)
-class _Input:
-    """One thing to read: a YAML/JSON file ("text"), a workbook ("xlsx") or a CSV set directory ("csv")."""
-
-    path: Path
-    shown: str
-    kind: str
-
-
-def _plan(paths: Sequence[str | Path]) -> list[_Input]:
-    """Every record input to read, in order, with its name as shown to users; duplicates once."""
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
-    planned: list[_Input] = []
-    seen: set[Path] = set()
-    for given in paths:
-        path = Path(given)
-        if not path.exists():
-            raise UsageError(f"找不到记录文件或目录：{given}")
-        if path.is_dir():
-            found = _directory_inputs(path)
-        else:
-            found = [_file_input(path, str(given))]
-        for item in found:
-            real = item.path.resolve()
-            if real not in seen:
-                seen.add(real)
-                planned.append(item)
-    return planned
-
-
-def _file_input(path: Path, shown: str) -> _Input:
-    """A file named on the command line, by its suffix."""
-    suffix = path.suffix.lower()
-    if suffix in RECORD_SUFFIXES:
-        return _Input(path, shown, "text")
-    if suffix in WORKBOOK_SUFFIXES:
-        return _Input(path, shown, "xlsx")
-    if suffix == ".xls":
-        raise UsageError(f"不支持旧版 Excel 97-2003 工作簿：{shown}（请在 Excel 中另存为 .xlsx）")
-    if suffix == ".csv":
-        if path.name.lower() == CSV_UNITS:
-            return _Input(path.parent, str(Path(shown).parent), "csv")
-        raise UsageError(f"CSV 记录请给出包含 units.csv 的目录（或 units.csv 本身）：{shown}")
-    raise UsageError(f"不支持的记录文件类型：{shown}（支持 .yaml、.yml、.json、.xlsx，或含 units.csv 的目录）")
-
-
-def _directory_inputs(root: Path) -> list[_Input]:
-    """Record inputs below `root`, sorted by relative path; hidden files, folders and Excel lock files skipped.
-
-    A folder holding `units.csv` is one CSV set (its CSV files are its sheets); its other record files
-    and sub-folders are read as usual.
-    """
-    found: list[tuple[tuple[str, ...], _Input]] = []
-
-    def unreadable(exc: OSError) -> None:
-        raise UsageError(f"无法读取目录：{exc.filename}（{exc.strerror}）")
-
-    for folder, dirs, names in os.walk(root, onerror=unreadable):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        here = Path(folder)
-        rel = here.relative_to(root)
-        if CSV_UNITS in names:
-            found.append((rel.parts + (CSV_UNITS,), _Input(here, str(here), "csv")))
-        for name in names:
-            if name.startswith((".", "~$")):
-                continue
-            suffix = Path(name).suffix.lower()
-            if suffix in RECORD_SUFFIXES:
-                found.append((rel.parts + (name,), _Input(here / name, str(here / name), "text")))
-            elif suffix in DIRECTORY_WORKBOOK_SUFFIXES:
-                found.append((rel.parts + (name,), _Input(here / name, str(here / name), "xlsx")))
-    found.sort(key=lambda item: item[0])
-    return [item for _, item in found]
-
-
-def _stream(inputs: list[_Input]) -> Iterator[UnitRecord | InvalidUnit]:
-    """Read the inputs one by one and yield their units; unit ids must be unique across all of them."""
-    first_seen: dict[str, Location] = {}
-    for item in inputs:
-        if item.kind != "text":
-            yield from _book_units(item, first_seen)
-            continue
-        path, shown = item.path, item.shown
-        try:
-            doc = load_file(path, shown)
-        except InputError as exc:
-            yield InvalidUnit(None, None, None, shown, tuple(exc.problems), Location(shown, 1, 1))
-            continue
-        except OSError as exc:
-            problem = Problem(Location(shown, 1, 1), "io-error", f"无法读取文件：{exc.strerror or exc}")
-            yield InvalidUnit(None, None, None, shown, (problem,), Location(shown, 1, 1))
-            continue
-        yield from _document_units(doc, first_seen)
-
-
-def _book_units(item: _Input, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
-    """The units of a workbook or CSV set: cells converted per the schema, then the same validation as YAML."""
-    from checker.inputs.spreadsheet.assemble import read_book
-    from checker.inputs.spreadsheet.locate import sort_key, translate
-
-    shown = item.shown
-    try:
-        book = read_book(item.path, shown)
-    except InputError as exc:
-        yield InvalidUnit(None, None, None, shown, tuple(exc.problems), Location(shown))
-        return
-    if book.problems:
-        yield InvalidUnit(None, None, None, shown, tuple(sorted(book.problems, key=sort_key)), Location(shown))
-    for sheet_unit in book.units:
-        out, found = _validate(sheet_unit.data, shown, None, sheet_unit.place_text)
-        partial = out if isinstance(out, dict) else {}
-        unit_id = _text_or_none(partial.get("unit_id")) or sheet_unit.unit_id
-        problems = translate(found, sheet_unit) + [replace(p, unit=unit_id) for p in sheet_unit.problems]
-        if unit_id is not None:
-            duplicate = _duplicate(unit_id, sheet_unit.places.get("unit_id", sheet_unit.location), first_seen)
-            if not sheet_unit.duplicated:        # a repeat within the sheet is already reported on both rows
-                problems.extend(duplicate)
-        problems.sort(key=sort_key)
-        if problems:
-            yield InvalidUnit(unit_id, _text_or_none(partial.get("name")), _text_or_none(partial.get("parent")),
-                              shown, tuple(problems), sheet_unit.location)
-        else:
-            yield UnitRecord(unit_id, out, shown, sheet_unit.location)
-
-
-def _duplicate(unit_id: str, here: Location, first_seen: dict[str, Location]) -> list[Problem]:
-    """The duplicate-unit problem if `unit_id` was seen before in this input (and remember it otherwise)."""
-    first = first_seen.get(unit_id)
-    if first is None:
-        first_seen[unit_id] = here
-        return []
-    where = str(first) if first.sheet is not None else f"{first.file}:{first.line}"
-    return [Problem(here, "duplicate-unit", f"unit_id：单位编号 “{unit_id}” 重复，首次出现于 {where}",
-                    unit_id, "unit_id", "输入中唯一的单位编号", unit_id)]
-
-
-def _document_units(doc: Document, first_seen: dict[str, Location]) -> Iterator[UnitRecord | InvalidUnit]:
-    """The units of one loaded file: the file itself, or each element of its `units:` list."""
-    data = doc.data
-    start = Location(doc.path, 1, 1)
-    if data is None:
-        problem = Problem(start, "empty-file", "文件为空，没有单位记录")
-        yield InvalidUnit(None, None, None, doc.path, (problem,), start)
-        return
-    if not isinstance(data, dict):
-        found = describe_value(data)
-        expected = "单位记录（映射）或含 units: 列表的映射"
-        problem = Problem(start, "type-error", f"文件内容应为{expected}，实际 {found}", None, None, expected, found)
-        yield InvalidUnit(None, None, None, doc.path, (problem,), start)
-        return
-    if "units" not in data or "unit_id" in data:
-        yield _unit(doc, data, getattr(data, "span", None), first_seen)
-        return
-    problems = []
-    for key in data:
-        if key != "units":
-            problems.append(Problem(_at(doc.path, key_span_of(data, key)), "unknown-field",
-                                    f"含 units: 列表的文件只能有顶层键 units，不应有 “{key}”", None, str(key),
-                                    "units", str(key)))
-    if problems:
-        yield InvalidUnit(None, None, None, doc.path, tuple(problems), start)
-    units = data["units"]
-    if units is None:
-        return
-    if not isinstance(units, list):
-        found = describe_value(units)
-        problem = Problem(_at(doc.path, span_of(data, "units")), "type-error",
-                          f"units：期望 单位记录的列表，实际 {found}", None, "units", "单位记录的列表", found)
-        yield InvalidUnit(None, None, None, doc.path, (problem,), start)
-        return
-    for index, element in enumerate(units):
-        yield _unit(doc, element, span_of(units, index), first_seen)
-
-
-def _unit(doc: Document, data: Any, span: Span | None, first_seen: dict[str, Location]) -> UnitRecord | InvalidUnit:
-    """Validate one unit and check that its id was not used before in this input."""
-    out, problems = _validate(data, doc, span)
-    location = _at(doc.path, span)
-    partial = out if isinstance(out, dict) else {}
-    unit_id = _text_or_none(partial.get("unit_id"))
-    if unit_id is not None:
-        duplicate = _duplicate(unit_id, _at(doc.path, span_of(data, "unit_id") or span), first_seen)
-        if duplicate:
-            problems.extend(duplicate)
-            problems.sort(key=_problem_order)
-    if problems:
-        return InvalidUnit(unit_id, _text_or_none(partial.get("name")), _text_or_none(partial.get("parent")),
-                           doc.path, tuple(problems), location)
-    return UnitRecord(unit_id, out, doc.path, location)
-
-
-def _at(file: str, span: Span | None) -> Location:
-    """The location of a span in `file` (its start when the span is unknown)."""
-    return Location(file, span.line, span.col) if span else Location(file, 1, 1)

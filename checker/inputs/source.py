@@ -122,9 +122,14 @@ def _looks_gbk(raw: bytes) -> bool:
 class _MarkedConstructor:
     """Constructors shared by both loaders: marked containers, duplicate keys, strict scalars."""
 
+    line_offset = 0         # lines of the file before the text being loaded (a chunk of a streamed file)
+
+    def _span(self, node) -> Span:
+        return _span(node, self.line_offset)
+
     def construct_yaml_map(self, node):
         data = MarkedDict()
-        data.span = _span(node)
+        data.span = self._span(node)
         yield data
         if not isinstance(node, MappingNode):
             raise _YamlProblem(node.start_mark, "yaml-syntax", "此处应为映射")
@@ -139,16 +144,16 @@ class _MarkedConstructor:
                 raise _YamlProblem(key_node.start_mark, "duplicate-key",
                                    f"键 “{key}” 重复（第 {first.line} 行已出现）")
             data[key] = self.construct_object(value_node, deep=True)
-            data.key_spans[key] = _span(key_node)
-            data.spans[key] = _span(value_node)
+            data.key_spans[key] = self._span(key_node)
+            data.spans[key] = self._span(value_node)
 
     def construct_yaml_seq(self, node):
         data = MarkedList()
-        data.span = _span(node)
+        data.span = self._span(node)
         yield data
         for child in node.value:
             data.append(self.construct_object(child, deep=True))
-            data.spans.append(_span(child))
+            data.spans.append(self._span(child))
 
     def construct_yaml_date(self, node):
         value = self.construct_scalar(node)
@@ -177,9 +182,9 @@ class _YamlProblem(Exception):
         self.code = code
 
 
-def _span(node) -> Span:
+def _span(node, line_offset: int = 0) -> Span:
     style = (getattr(node, "style", None) or None) if isinstance(node, ScalarNode) else None
-    return Span(node.start_mark.line + 1, node.start_mark.column + 1, style,
+    return Span(node.start_mark.line + 1 + line_offset, node.start_mark.column + 1, style,
                 node.start_mark.index, node.end_mark.index)
 
 
@@ -253,35 +258,38 @@ for _cls in _LOADERS:
     _cls.add_implicit_resolver("tag:yaml.org,2002:timestamp", re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), list("0123456789"))
 
 
-def load_yaml(text: str, path: str) -> Any:
+def load_yaml(text: str, path: str, first_line: int = 1) -> Any:
     """Parse YAML text into marked data; every syntax problem becomes an InputError with line:col.
 
     The libyaml loader is tried first for speed; on any problem the pure-Python loader parses
     again, so that errors (and their positions, e.g. of an alias's use) read the same either way.
+    `first_line` is the line of the file where `text` starts (a chunk of a streamed file).
     """
+    offset = first_line - 1
     if len(_LOADERS) > 1:
         try:
-            return _load_with(_LOADERS[-1], text)
+            return _load_with(_LOADERS[-1], text, offset)
         except (yaml.YAMLError, _YamlProblem, RecursionError, ValueError, OverflowError):
             pass
     try:
-        return _load_with(_Loader, text)
+        return _load_with(_Loader, text, offset)
     except _YamlProblem as exc:
         raise InputError(f"YAML 文件有误：{path}", [
-            _problem(path, exc.mark.line + 1, exc.mark.column + 1, exc.code, str(exc))]) from None
+            _problem(path, exc.mark.line + 1 + offset, exc.mark.column + 1, exc.code, str(exc))]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, col = (mark.line + 1 + offset, mark.column + 1) if mark else (first_line, 1)
         what = exc.problem or exc.context or "无法解析"
         if "mapping values are not allowed" in what:
             what += "（值中含有“: ”时，请给整个值加引号，或改用 > 多行写法）"
         raise InputError(f"YAML 语法错误：{path}", [_problem(path, line, col, "yaml-syntax", f"YAML 语法错误：{what}")]) from None
     except (yaml.YAMLError, ConstructorError, RecursionError, ValueError, OverflowError) as exc:
-        raise InputError(f"YAML 文件有误：{path}", [_problem(path, 1, 1, "yaml-syntax", f"YAML 无法解析：{exc}")]) from None
+        raise InputError(f"YAML 文件有误：{path}", [_problem(path, first_line, 1, "yaml-syntax", f"YAML 无法解析：{exc}")]) from None
 
 
-def _load_with(loader_class: type, text: str) -> Any:
+def _load_with(loader_class: type, text: str, line_offset: int = 0) -> Any:
     loader = loader_class(text)
+    loader.line_offset = line_offset
     # Building a large tree of fresh objects makes the cyclic GC rescan it again and again; the
     # tree has no cycles, so collection is paused while it is built (a big file loads ~2x faster).
     gc_was_enabled = gc.isenabled()
@@ -306,16 +314,17 @@ _WS = re.compile(r"[ \t\n\r]*")
 
 
 class _JsonParser:
-    def __init__(self, text: str, path: str):
+    def __init__(self, text: str, path: str, first_line: int = 1):
         self.text = text
         self.path = path
         self.depth = 0
+        self.first_line = first_line
         # Offsets where lines start, so each position costs a binary search, not a scan of the file.
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def pos(self, index: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.line_starts, index)
-        return line, index - self.line_starts[line - 1] + 1
+        return line + self.first_line - 1, index - self.line_starts[line - 1] + 1
 
     def fail(self, index: int, code: str, message: str):
         line, col = self.pos(index)
@@ -444,6 +453,16 @@ class _JsonParser:
 def load_json(text: str, path: str) -> Any:
     """Parse strict JSON (no NaN, no duplicate keys) into marked data with line:col spans."""
     return _JsonParser(text, path).parse()
+
+
+def load_json_value(text: str, path: str, offset: int, first_line: int = 1) -> tuple[Any, Span]:
+    """Parse the one JSON value at `offset` of `text` (whose first line is `first_line` of the file), marked.
+
+    `text` starts at the beginning of a line, so columns are those of the file.
+    """
+    parser = _JsonParser(text, path, first_line)
+    value, end = parser.value(parser.skip(offset))
+    return value, parser.span(offset, end)
 
 
 def load_file(path: Path, display: str | None = None) -> Document:

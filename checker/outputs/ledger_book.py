@@ -180,12 +180,25 @@ def _cell_xml(ref: str, style: str, value: Any) -> str:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
+def _stamped(info: zipfile.ZipInfo, data: bytes, started: str) -> tuple[zipfile.ZipInfo, bytes]:
+    """A skeleton part dated by the run's start, not the clock: a ledger is a pure function of the run."""
+    try:
+        when = dt.datetime.fromisoformat(started)
+    except ValueError:
+        return info, data
+    info.date_time = when.timetuple()[:6]
+    if info.filename == "docProps/core.xml":
+        utc = (when.astimezone(dt.timezone.utc) if when.tzinfo else when).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+        data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", lambda m: m.group(1) + utc, data)
+    return info, data
+
+
 class LedgerBook:
     """Makes ledger workbooks from one skeleton: `workbook(rows, unit, title)` → .xlsx bytes."""
 
     def __init__(self, run: RunInfo):
         source = zipfile.ZipFile(io.BytesIO(skeleton(run)))
-        self.parts = [(info, source.read(info.filename)) for info in source.infolist()]
+        self.parts = [_stamped(info, source.read(info.filename), run.started) for info in source.infolist()]
         sheet = self._part("xl/worksheets/sheet1.xml").decode("utf-8")
         head, rest = sheet.split("<sheetData>", 1)
         data, self.tail = rest.split("</sheetData>", 1)

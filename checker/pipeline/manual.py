@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
 from checker.errors import InputError, Location, Problem, RecordError, UsageError
-from checker.findings import Finding, UnitResult, fingerprint
+from checker.findings import Finding, UnitResult, fingerprint, make_finding
 from checker.inputs.records import describe_value
 from checker.inputs.source import Span, key_span_of, load_file, span_of
 
 if TYPE_CHECKING:
-    from checker.pipeline.run import RunState
+    from checker.pipeline.state import RunState
 
 MANUAL_PREFIX = "MAN"
 MANUAL_SOURCE = "manual"
@@ -78,10 +78,9 @@ class ManualEntry:
 
     def to_finding(self, period: str, deadline_days: int, as_of: dt.date) -> Finding:
         """The entry as a finding of its unit."""
-        return Finding(rule=self.rule, unit=self.unit, period=period, severity=self.severity, title=self.title,
-                       tags=self.tags, refs=self.refs, message=self.message, remedy=self.remedy,
-                       evidence=self.evidence, deadline=(as_of + dt.timedelta(days=deadline_days)).isoformat(),
-                       fingerprint=self.fingerprint, source=MANUAL_SOURCE)
+        return make_finding(self, unit=self.unit, period=period, message=self.message, remedy=self.remedy,
+                            evidence=self.evidence, as_of=as_of, days=deadline_days,
+                            fingerprint_value=self.fingerprint, source=MANUAL_SOURCE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,8 +340,15 @@ def merge_manual(results: Sequence[UnitResult], entries: Sequence[ManualEntry], 
             for r in results]
 
 
+def prepare_manual(state: "RunState") -> None:
+    """Step `prepare`: read `--manual` before any unit is checked, so that its mistakes show at once."""
+    path = getattr(state.options, "manual", None)
+    if path is not None:
+        state.prepared["manual"] = load_manual(Path(path), list(state.compiled.pack.severities), str(path))
+
+
 def manual_step(state: "RunState") -> "RunState":
-    """POST_CHECK_STEP: load `--manual`, check it against the run's units, merge its findings into their results."""
+    """Step `apply`: load `--manual`, check it against the run's units, merge its findings into their results."""
     path = getattr(state.options, "manual", None)
     if path is None:
         return state

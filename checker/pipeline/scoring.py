@@ -13,7 +13,7 @@ from checker.index import IndexSpec, unit_index
 
 if TYPE_CHECKING:
     from checker.engine.compile import CompiledPack
-    from checker.pipeline.run import RunState
+    from checker.pipeline.state import RunState
 
 
 def rule_severities(compiled: "CompiledPack") -> dict[str, str]:

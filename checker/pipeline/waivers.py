@@ -49,7 +49,7 @@ from checker.inputs.records import describe_value
 from checker.inputs.source import Span, key_span_of, load_file, span_of
 
 if TYPE_CHECKING:
-    from checker.pipeline.run import RunState
+    from checker.pipeline.state import RunState
 
 ANY_UNIT = "*"
 WAIVER_KEYS = ("rule", "unit", "item", "reason", "approver", "expires")
@@ -308,8 +308,18 @@ def known_rule_ids(state: "RunState") -> set[str]:
     return ids
 
 
+def prepare_waivers(state: "RunState") -> None:
+    """Step `prepare`: read `--waivers` before any unit is checked (rule ids: the pack's and the manual findings')."""
+    path = getattr(state.options, "waivers", None)
+    if path is None:
+        return
+    manual = state.prepared.get("manual") or ()
+    known = set(state.compiled.pack.rules) | {f"MAN-{n}" for n in range(1, len(manual) + 1)}
+    load_waivers(Path(path), known, str(path))
+
+
 def waivers_step(state: "RunState") -> "RunState":
-    """POST_CHECK_STEP: load `--waivers`, apply it to every finding, put the report in `state.waivers`."""
+    """Step `apply`: load `--waivers`, apply it to every finding, put the report in `state.waivers`."""
     path = getattr(state.options, "waivers", None)
     if path is None:
         return state

@@ -20,7 +20,8 @@ from typing import Any, Iterable, Iterator, Sequence
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from checker.errors import Problem, RecordError
-from checker.inputs.records import InvalidUnit, UnitRecord, load_units
+from checker.inputs.records import InvalidUnit, UnitRecord
+from checker.inputs.loaders import load_units
 from checker.inputs.spreadsheet.cells import MAX_CELL_CHARS, split_multi
 from checker.inputs.spreadsheet.layout import SHEETS, Column, Sheet
 from checker.inputs.spreadsheet.targets import target_files, write_files
