@@ -5,7 +5,10 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+if TYPE_CHECKING:
+    from checker.index import UnitIndex
 
 SEVERITY_ORDER = ("高", "中", "低")
 SEVERITY_WEIGHT = {"高": 3, "中": 2, "低": 1}
@@ -109,6 +112,7 @@ class UnitResult:
     checks: Mapping[str, str]      # rule id -> fired | passed | not_applicable | missing_data
     status: str = "checked"        # "checked" | "invalid"
     problems: tuple[str, ...] = field(default_factory=tuple)   # for invalid units: the validation errors
+    index: "UnitIndex | None" = None   # the 融合度指数 of a checked unit (checker.pipeline.scoring), once computed
 
     def to_json(self) -> dict[str, Any]:
         """The unit entry of findings.json."""
@@ -117,6 +121,8 @@ class UnitResult:
                                "status": self.status, "checks": dict(self.checks)}
         if self.problems:
             out["problems"] = list(self.problems)
+        if self.index is not None:
+            out["index"] = self.index.to_json()
         return out
 
 

@@ -134,6 +134,7 @@ def build_styles(doc) -> None:
     _paragraph_style(doc, "问题标题", bold=True, indent=True, keep_next=True)
     _paragraph_style(doc, "问题信息", size=12, color=RGBColor(0x44, 0x44, 0x44), indent=True, line=Pt(20),
                      keep_next=True)
+    _paragraph_style(doc, "图表", align=WD_ALIGN_PARAGRAPH.CENTER, line=None, keep_next=True)   # exact spacing would clip pictures
     _paragraph_style(doc, "表格文字", size=10.5, align=WD_ALIGN_PARAGRAPH.LEFT, line=None)
     _paragraph_style(doc, "表头文字", font=HEI, size=10.5, align=WD_ALIGN_PARAGRAPH.CENTER, line=None)
     annex_list = _paragraph_style(doc, "附件说明", align=WD_ALIGN_PARAGRAPH.LEFT, before=14)
@@ -242,6 +243,19 @@ def build_body(doc) -> None:
     para(doc, "根据《{{ pack.title }}》（版本 {{ pack.version }}），{{ issuer }}对你单位{{ period|period }}期间"
               "党建与生产经营融合情况进行了检查，检查基准日为{{ as_of|date }}。本次共对照{{ rules_total }}项检查规则，"
               "发现需整改问题{{ total }}个{{ counts_text }}{{ waived_text }}。现将有关情况通知如下：", "正文")
+    para(doc, "{%p if index %}", "一级标题")
+    para(doc, "{{ index_title }}", "一级标题")
+    para(doc, "按本次检查清单计算，你单位党建与生产经营融合度指数为{{ index.shown }}（{{ index.grade }}）"
+              "{% if index.change %}，较上次检查{{ index.change.text }}{% endif %}；评价依据覆盖{{ index.coverage_text }}"
+              "的适用规则{% if index.thin %}，记录的数据较少，指数仅供参考{% endif %}。各维度得分如下：", "正文")
+    para(doc, "{{ index_chart }}", "图表")
+    loop_table(doc, ["维度", "得分", "发现问题的规则", "未发现问题", "不计入"], [2.6, 1.8, 7.0, 2.2, 2.0],
+               "for row in index.rows",
+               ["{{ row.name }}", "{{ row.shown }}", "{{ row.fired_text }}", "{{ row.passed }}", "{{ row.left_out }}"])
+    para(doc, "维度得分 = 100 ×（1 − 发现问题规则的权重之和 ÷ 发现问题和未发现问题规则的权重之和），权重高风险3、中风险2、"
+              "低风险1，已豁免的问题同样计入；不适用、数据缺失的规则不计入，没有可计分规则的维度为“不适用”。"
+              "融合度指数为各维度得分的平均值。", "附件说明文字")
+    para(doc, "{%p endif %}", "正文")
     para(doc, "一、存在的主要问题", "一级标题")
     para(doc, "{%p for group in groups %}", "二级标题")
     para(doc, "{{ group.heading }}", "二级标题")

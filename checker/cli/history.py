@@ -38,6 +38,30 @@ def _finding_line(brief: Any) -> str:
     return f"{brief.rule} {brief.title}{item}（{brief.severity}）"
 
 
+def _unit_indices(conn: Any, unit: str | None) -> dict[int, dict[str, Any]]:
+    """Run 编号 → the unit's stored 融合度指数 (only with --unit)."""
+    if not unit:
+        return {}
+    from checker.history.index_history import unit_index_history
+    return {entry.ref.id: entry.index for entry in unit_index_history(conn, unit) if entry.index}
+
+
+def _index_trend(runs: list, indices: dict[int, dict[str, Any]]) -> dict[int, tuple[str, str, str]]:
+    """Per run (newest first as listed): the index, its grade and the change since the unit's run before it."""
+    from checker.outputs.index_view import change, not_applicable
+    out: dict[int, tuple[str, str, str]] = {}
+    before: float | None = None
+    for r in reversed(runs):                       # oldest first, so that each run sees the one before
+        idx = indices.get(r.ref.id)
+        if idx is None:
+            out[r.ref.id] = ("—", "—", "")
+            continue
+        moved = change(idx.get("overall"), before)
+        out[r.ref.id] = (not_applicable(idx.get("overall")), idx.get("grade") or "—", moved.text if moved else "")
+        before = idx.get("overall") if idx.get("overall") is not None else before
+    return out
+
+
 def build_commands(handle_errors: Callable, context: dict, console: Console, err_console: Console) -> list[click.Command]:
     """The history commands, wired to the CLI's error handling and consoles."""
 
@@ -55,10 +79,11 @@ def build_commands(handle_errors: Callable, context: dict, console: Console, err
         try:
             with database.transaction() as conn:
                 runs = store.list_runs(conn, unit, limit)
+                indices = _unit_indices(conn, unit)
         finally:
             database.dispose()
         if as_json:
-            _echo_json([r.to_json() for r in runs])
+            _echo_json([{**r.to_json(), **({"index": indices.get(r.ref.id)} if unit else {})} for r in runs])
             return 0
         if not runs:
             console.print(f"运行历史（{database.shown}）中还没有运行记录。")
@@ -66,16 +91,24 @@ def build_commands(handle_errors: Callable, context: dict, console: Console, err
         packs = sorted({r.pack_id for r in runs})
         table = Table(title=f"运行历史（{database.shown}）", caption=f"规则包：{'、'.join(packs)}" if len(packs) == 1 else None)
         columns = ["编号", "运行 ID", "检查日期", "规则包" if len(packs) > 1 else "版本", "单位", "问题", "新增", "持续", "已解决"]
+        if unit:
+            columns += ["融合度指数", "等级", "较上次"]
+            trend = _index_trend(runs, indices)
         for column in columns:
-            table.add_column(column, no_wrap=column in ("编号", "运行 ID", "检查日期"), overflow="fold")
+            table.add_column(column, no_wrap=column in ("编号", "运行 ID", "检查日期", "融合度指数", "等级", "较上次"),
+                             overflow="fold")
         for r in runs:
             d = r.diff_totals
             units = f"{r.units_checked}" + (f"（无效 {r.units_failed_validation}）" if r.units_failed_validation else "")
             table.add_row(str(r.ref.id), r.ref.uid, r.ref.as_of.isoformat(),
                           f"{r.pack_id} {r.pack_version}" if len(packs) > 1 else r.pack_version, units,
                           f"{r.findings_open}/{r.findings_total}",
-                          str(d.get("new", "")), str(d.get("persisting", "")), str(d.get("resolved", "")))
+                          str(d.get("new", "")), str(d.get("persisting", "")), str(d.get("resolved", "")),
+                          *(trend[r.ref.id] if unit else ()))
         console.print(table)
+        if unit:
+            console.print(f"融合度指数：单位 {unit} 在各次运行中的指数（0–100）；“较上次”与该单位上一次有指数的运行相比。",
+                          markup=False, soft_wrap=True)
         console.print("问题：未豁免/全部。对比单个运行：pbcheck diff 编号；两次运行之间：pbcheck diff 编号A 编号B。")
         return 0
 

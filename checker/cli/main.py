@@ -78,7 +78,7 @@ def _run_options(func: Callable) -> Callable:
         click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("pbcheck-out"),
                      show_default=True, help="输出目录"),
         click.option("--format", "formats", multiple=True, metavar="F",
-                     help="输出格式，可重复：html md docx pdf summary xlsx csv sarif junit（默认 html md summary xlsx）"),
+                     help="输出格式，可重复：html md docx pdf summary xlsx csv sarif junit index（默认 html md summary xlsx）"),
         click.option("--param", "params", multiple=True, metavar="k=v", help="覆盖规则包参数，如 --param min_attendance=0.9"),
         click.option("--as-of", "as_of", callback=parse_date, metavar="DATE", help="整改时限的起算日期（默认今天）"),
         click.option("--issuer", help="发文机关（整改通知书版头）"),
@@ -201,7 +201,10 @@ def validate_cmd(packs: tuple[str, ...]) -> int:
             if not exc.problems:
                 console.print(str(exc), markup=False, soft_wrap=True)
             continue
-        console.print(f"{pack.id} {pack.version}：{len(compiled.rules)} 条规则，未发现问题。", markup=False)
+        for warning in pack.warnings:
+            console.print(str(warning), markup=False, soft_wrap=True)
+        noted = f"（{len(pack.warnings)} 条警告）" if pack.warnings else ""
+        console.print(f"{pack.id} {pack.version}：{len(compiled.rules)} 条规则，未发现问题{noted}。", markup=False)
     return EXIT_INPUT if failed else 0
 
 

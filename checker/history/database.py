@@ -32,7 +32,7 @@ PG_LOCK_KEY = 0x7062636B   # "pbck"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (a test keeps them equal): lets an up-to-date database
 # open without importing Alembic.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 _SUPPORTED = "SQLite 文件路径（或 sqlite:///路径）、postgresql+psycopg://用户@主机:端口/库"
 
 

@@ -65,6 +65,8 @@ class RunUnit(Base):
     source_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(20), nullable=False)                # checked | invalid
     checks: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False)
+    # the unit's 融合度指数 as findings.json shows it (None: invalid unit, a pack without index, or before 0002)
+    integration_index: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class RunFinding(Base):

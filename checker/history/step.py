@@ -159,7 +159,8 @@ def record_in_history(state: "RunState", run: RunInfo, written: Sequence[Path]) 
                 for r in state.results if r.status == "checked" for f in r.findings]
     units = [{"unit_id": r.unit, "name": r.name or "", "parent": r.parent, "org_type": r.org_type, "period": r.period,
               "source": r.source, "source_digest": plan.digests.get(r.source), "status": r.status,
-              "checks": dict(r.checks)} for r in state.results]
+              "checks": dict(r.checks), "integration_index": r.index.to_json() if r.index is not None else None}
+             for r in state.results]
     seen = {u["unit_id"] for u in units}
     for inv in state.invalid:
         unit_id = inv.unit_id or f"<{inv.source}>"
@@ -168,7 +169,7 @@ def record_in_history(state: "RunState", run: RunInfo, written: Sequence[Path]) 
         seen.add(unit_id)
         units.append({"unit_id": unit_id, "name": inv.name or "", "parent": inv.parent, "org_type": None, "period": "",
                       "source": inv.source, "source_digest": plan.digests.get(inv.source), "status": "invalid",
-                      "checks": {}})
+                      "checks": {}, "integration_index": None})
     row = {"uid": plan.uid, "started": run.started, "as_of": state.as_of, "pack_id": run.pack_id,
            "pack_version": run.pack_version, "pack_title": run.pack_title, "tool_version": run.tool_version,
            "params": dict(run.params), "inputs": list(run.inputs), "input_digests": plan.digests,

@@ -189,3 +189,92 @@ def heat_css(prefix: str = "h") -> str:
         ink = "#fff" if level >= 4 else "#222"
         rules.append(f".{prefix}{level}{{background:{color};color:{ink}}}")
     return "".join(rules)
+
+
+# ---------------------------------------------------------------------------------------------
+# Radar chart (融合度指数 per dimension)
+
+RADAR_RINGS = (20, 40, 60, 80, 100)
+# Series are told apart by line style and marker, not by colour alone (the charts are printed in grey).
+RADAR_STYLES = (
+    {"stroke": "#000", "dash": "", "fill": "#000", "fill_opacity": "0.12", "marker": "circle"},
+    {"stroke": "#555", "dash": "6 4", "fill": "none", "fill_opacity": "0", "marker": "square"},
+)
+NOT_APPLICABLE_MARK = "不适用"
+
+
+@dataclass(frozen=True)
+class RadarSeries:
+    """One polygon of a radar chart: a name (for the legend) and one value 0–100 or None per axis."""
+
+    name: str
+    values: tuple[float | None, ...]
+
+
+def _radar_point(cx: float, cy: float, radius: float, i: int, n: int, value: float) -> tuple[float, float]:
+    angle = -math.pi / 2 + 2 * math.pi * i / n
+    r = radius * max(0.0, min(value, 100.0)) / 100.0
+    return cx + r * math.cos(angle), cy + r * math.sin(angle)
+
+
+def _marker(kind: str, x: float, y: float, stroke: str) -> str:
+    if kind == "square":
+        return (f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="#fff" stroke="{stroke}" '
+                f'stroke-width="1.5"/>')
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{stroke}"/>'
+
+
+def radar_chart(axes: Sequence[str], series: Sequence[RadarSeries], *, title: str, width: int = 460,
+                height: int = 380) -> Markup:
+    """A radar chart 0–100, one axis per label; a None value is left out and its axis labelled 不适用.
+
+    The first series is drawn solid with filled circles, the second dashed with hollow squares; the
+    value of the first series is printed at each axis label, so the chart reads without colour."""
+    n = len(axes)
+    if n == 0 or not series:
+        return _empty(title, width, "无数据")
+    cx, cy = width / 2, height / 2 + (10 if len(series) > 1 else 0)
+    radius = min(width, height) / 2 - 70
+    parts = _svg_open(width, height, title)
+    for ring in RADAR_RINGS:                                    # grid: rings and spokes
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (_radar_point(cx, cy, radius, i, n, ring) for i in range(n)))
+        parts.append(f'<polygon points="{points}" fill="none" stroke="{GRID_COLOR if ring < 100 else "#999"}"/>')
+        x, y = _radar_point(cx, cy, radius, 0, n, ring)
+        parts.append(f'<text x="{x + 3:.1f}" y="{y + 4:.1f}" font-size="9" fill="#777">{ring}</text>')
+    for i in range(n):
+        x, y = _radar_point(cx, cy, radius, i, n, 100)
+        parts.append(f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="{GRID_COLOR}"/>')
+    for s, style in reversed(list(zip(series, RADAR_STYLES))):  # the main series on top
+        present = [(i, v) for i, v in enumerate(s.values[:n]) if v is not None]
+        if not present:
+            continue
+        pts = [_radar_point(cx, cy, radius, i, n, v) for i, v in present]
+        dash = f' stroke-dasharray="{style["dash"]}"' if style["dash"] else ""
+        shape = "polygon" if len(pts) > 2 else "polyline"
+        parts.append(f'<g><title>{escape(s.name)}</title><{shape} points="'
+                     + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+                     + f'" fill="{style["fill"]}" fill-opacity="{style["fill_opacity"]}" stroke="{style["stroke"]}" '
+                     f'stroke-width="2"{dash}/>'
+                     + "".join(_marker(style["marker"], x, y, style["stroke"]) for x, y in pts) + "</g>")
+    main = series[0].values
+    for i, label in enumerate(axes):                            # axis labels with the main series' value
+        angle = -math.pi / 2 + 2 * math.pi * i / n
+        lx, ly = cx + (radius + 16) * math.cos(angle), cy + (radius + 16) * math.sin(angle)
+        anchor = "middle" if abs(math.cos(angle)) < 0.3 else ("start" if math.cos(angle) > 0 else "end")
+        value = main[i] if i < len(main) else None
+        shown = NOT_APPLICABLE_MARK if value is None else number_text(round(value, 1))
+        dy = -6 if math.sin(angle) < -0.3 else (12 if math.sin(angle) > 0.3 else 0)
+        style = ' font-style="italic" fill="#666"' if value is None else ""
+        parts.append(f'<text x="{lx:.1f}" y="{ly + dy:.1f}" text-anchor="{anchor}"{style}>'
+                     f'<tspan font-weight="bold">{escape(label)}</tspan>'
+                     f'<tspan x="{lx:.1f}" dy="14">{escape(shown)}</tspan></text>')
+    if len(series) > 1:                                         # legend
+        x = 8.0
+        for s, style in zip(series, RADAR_STYLES):
+            dash = f' stroke-dasharray="{style["dash"]}"' if style["dash"] else ""
+            parts.append(f'<line x1="{x:.0f}" y1="12" x2="{x + 26:.0f}" y2="12" stroke="{style["stroke"]}" '
+                         f'stroke-width="2"{dash}/>' + _marker(style["marker"], x + 13, 12, style["stroke"])
+                         + f'<text x="{x + 32:.0f}" y="16">{escape(s.name)}</text>')
+            x += 44 + text_width_em(s.name) * FONT_SIZE
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -124,8 +124,10 @@ def render_notice_docx(ctx: NoticeContext, template_path: Path, user_dir: Path |
                        env: jinja2.Environment | None = None, data: bytes | None = None) -> bytes:
     """One unit's 整改通知书 as .docx bytes from the Word template at `template_path` (its bytes `data` if read)."""
     template = _load_template(template_path, data)
+    context = notice_context(ctx)
+    context["index_chart"] = _index_chart(template, context.get("index"))
     try:
-        template.render(notice_context(ctx), jinja_env=env or docx_environment(user_dir), autoescape=True)
+        template.render(context, jinja_env=env or docx_environment(user_dir), autoescape=True)
     except Exception as err:   # any failure of a (user) template is the template's error
         raise _template_error(template_path, template, err) from err
     buffer = io.BytesIO()
@@ -133,9 +135,25 @@ def render_notice_docx(ctx: NoticeContext, template_path: Path, user_dir: Path |
     return buffer.getvalue()
 
 
+def _index_chart(template: Any, view: Any) -> Any:
+    """The radar chart of the notice's 融合度评价 as an inline picture ("" without index or Chinese font)."""
+    if view is None:
+        return ""
+    from docx.shared import Mm
+    from docxtpl import InlineImage
+
+    from checker.outputs.charts import RadarSeries
+    from checker.outputs.radar_png import radar_png
+    series = [RadarSeries("本次检查", tuple(r.score for r in view.rows))]
+    if view.previous and view.previous.get("dimensions"):
+        series.append(RadarSeries(f"上次检查（{view.previous.get('as_of', '')}）", tuple(r.previous for r in view.rows)))
+    png = radar_png([r.name for r in view.rows], series)
+    return InlineImage(template, io.BytesIO(png), width=Mm(120)) if png else ""
+
+
 def write_docx(ctx: "OutputContext") -> list[tuple[str, bytes]]:
     """Output format `docx`: notices/<unit>.docx for every unit with open findings."""
-    notices = build_notice_contexts(ctx.run, ctx.units, ctx.rules)
+    notices = build_notice_contexts(ctx.run, ctx.units, ctx.rules, ctx.extras.get("index_previous"))
     if not notices:
         return []
     path = template_file(DOCX_TEMPLATE, ctx.templates)

@@ -8,6 +8,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from checker.findings import CHECK_LABELS, FIRED, SEVERITY_ORDER, Finding, RuleMeta, RunInfo, UnitResult
 from checker.outputs.evidence import EvidenceRow, evidence_row
+from checker.outputs.index_view import INDEX_SECTION, index_view
 from checker.outputs.findings_json import rule_id_key, severity_rank
 from checker.outputs.naming import notice_path
 from checker.outputs.templating import report_env
@@ -41,6 +42,7 @@ class NoticeContext:
     rules: Mapping[str, RuleMeta]          # catalogue order
     doc_no: str | None                     # already numbered (see doc_number)
     findings: tuple[Finding, ...]          # the open findings to show
+    previous_index: Mapping[str, Any] | None = None   # the unit's index in its previous run (run history)
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,11 @@ def notice_units(units: Sequence[UnitResult]) -> list[UnitResult]:
     return [u for u in units if open_findings(u)]
 
 
-def build_notice_contexts(run: RunInfo, units: Sequence[UnitResult],
-                          rules: Mapping[str, RuleMeta]) -> list[NoticeContext]:
+def build_notice_contexts(run: RunInfo, units: Sequence[UnitResult], rules: Mapping[str, RuleMeta],
+                          previous_index: Mapping[str, Mapping[str, Any]] | None = None) -> list[NoticeContext]:
     """One NoticeContext per unit with open findings, numbered 1, 2, … in unit order."""
-    return [NoticeContext(unit=u, run=run, rules=rules, doc_no=doc_number(run.doc_no, n), findings=open_findings(u))
+    return [NoticeContext(unit=u, run=run, rules=rules, doc_no=doc_number(run.doc_no, n), findings=open_findings(u),
+                          previous_index=(previous_index or {}).get(u.unit))
             for n, u in enumerate(notice_units(units), start=1)]
 
 
@@ -266,6 +269,8 @@ def notice_context(ctx: NoticeContext) -> dict[str, Any]:
         "annexes": annexes,
         "annex_no": {name: n for n, name in enumerate(annexes, start=1)},
         "dash": DASH,
+        "index": index_view(ctx.unit.index, ctx.previous_index) if ctx.unit.index is not None else None,
+        "index_title": INDEX_SECTION,
     }
 
 
@@ -283,7 +288,7 @@ def _write_notices(ctx: "OutputContext", ext: str,
                    render_one: Callable[[NoticeContext, SandboxedEnvironment], str]) -> list[tuple[str, str]]:
     env = report_env(ctx.templates)
     return [(notice_path(n.unit.unit, ext), render_one(n, env))
-            for n in build_notice_contexts(ctx.run, ctx.units, ctx.rules)]
+            for n in build_notice_contexts(ctx.run, ctx.units, ctx.rules, ctx.extras.get("index_previous"))]
 
 
 def write_html(ctx: "OutputContext") -> list[tuple[str, str]]:

@@ -58,7 +58,7 @@ def render_notice_pdf(ctx: NoticeContext, env: Any) -> bytes:
 
 def write_pdf(ctx: "OutputContext") -> list[tuple[str, bytes]]:
     """Output format `pdf`: notices/<unit>.pdf; a clear error (not boxes) when no Chinese font is installed."""
-    notices = build_notice_contexts(ctx.run, ctx.units, ctx.rules)
+    notices = build_notice_contexts(ctx.run, ctx.units, ctx.rules, ctx.extras.get("index_previous"))
     if not notices:
         return []
     require_cjk_font()

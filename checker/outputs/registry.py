@@ -21,6 +21,7 @@ FORMAT_WRITERS: dict[str, str] = {
     "csv": "checker.outputs.ledger:write_csv",
     "sarif": "checker.outputs.sarif:write_sarif",
     "junit": "checker.outputs.junit:write_junit",
+    "index": "checker.outputs.index_export:write_index",
 }
 DEFAULT_FORMATS = ("html", "md", "summary", "xlsx")
 

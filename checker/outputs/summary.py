@@ -15,6 +15,7 @@ from markupsafe import Markup
 from checker.findings import (CHECK_LABELS, FIRED, MISSING_DATA, NOT_APPLICABLE, PASSED, SEVERITY_ORDER, SEVERITY_WEIGHT, Finding, RuleMeta, UnitResult)
 from checker.outputs import charts
 from checker.outputs.findings_json import rule_id_key
+from checker.outputs.index_summary import index_summary_of, score_css
 from checker.outputs.naming import href, notice_path
 from checker.outputs.notices import COMPOSITE_GROUP, DEFAULT_ISSUER, UNCHECKED_LABEL, notice_units, tag_order
 from checker.outputs.templating import report_env
@@ -354,6 +355,7 @@ def _charts(data: SummaryData) -> dict[str, Markup]:
 def summary_context(ctx: "OutputContext") -> dict[str, Any]:
     """The variables reports/summary.html.j2 lays out."""
     data = build_summary(ctx)
+    index = index_summary_of(ctx.units, dict(ctx.extras))      # 融合度指数 (checker.outputs.index_summary)
     return {
         "run": ctx.run,
         "issuer": ctx.run.issuer or DEFAULT_ISSUER,
@@ -367,6 +369,9 @@ def summary_context(ctx: "OutputContext") -> dict[str, Any]:
         "heat_css": Markup(charts.heat_css()),
         "severity_colors": charts.SEVERITY_COLORS,
         "waivers": {name: len(ctx.waivers.get(name) or ()) for name in ("applied", "expired", "unused")},
+        "index": index,
+        "index_chunks": chunks(index.ranking) if index else [],
+        "index_css": Markup(score_css()),
     }
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker import render
-from checker.pack.explain import (PARAM_TYPE_LABELS, RuleView, case_expectation, kind_text, param_source_text, param_use, prose, rule_view, severity_text, used_parameters, value_text)
+from checker.pack.explain import (PARAM_TYPE_LABELS, RuleView, case_expectation, dimension_text, kind_text, param_source_text, param_use, prose, rule_view, severity_text, used_parameters, value_text)
 from checker.pack.loader import Pack, RuleSpec
 
 GENERATED_NOTE = ("<!-- 本文件由 `pbcheck docs --out docs/rules.md` 根据规则包生成，请勿手工修改；"
@@ -91,6 +91,7 @@ def rule_markdown(view: RuleView) -> list[str]:
     out.append(f"| 类型 | {cell(kind_text(view))} |")
     if not view.enabled:
         out.append("| 状态 | 已停用（overrides 中 enabled: false） |")
+    out.append(f"| 融合度维度 | {cell(dimension_text(view))} |")
     out.append(f"| 依据 | {'<br>'.join(render.filter_md(r) for r in view.refs) if view.refs else '—'} |")
     out.append(f"| 定义于 | {code(view.file)}（规则包 {code(view.pack_id)}） |")
     out.append("")
@@ -154,6 +155,19 @@ def parameter_table(pack: Pack) -> list[str]:
     return out
 
 
+def index_table(pack: Pack) -> list[str]:
+    """The pack's 融合度指数 dimensions (id, name, rules) and grades."""
+    assert pack.index is not None
+    out = ["## 融合度指数的维度", "",
+           "每个单位按检查清单计算各维度得分和融合度指数（权重 高 3、中 2、低 1；见 [规则包编写指南](packs.md#融合度指数index)）。",
+           "", "| 维度 | 标识 | 规则 |", "|---|---|---|"]
+    for dim in pack.index.dimensions:
+        rules = "、".join(f"[{r}](#{anchor(r)})" for r in dim.rules)
+        out.append(f"| {cell(dim.name)} | {code(dim.id)} | {rules} |")
+    grades = "、".join(f"{render.filter_md(g.name)}（≥ {value_text(g.min)}）" for g in pack.index.grades)
+    return out + ["", f"等级：{grades}。"]
+
+
 def pack_markdown(pack: Pack) -> str:
     """The whole rule reference of `pack` as Markdown text."""
     groups = families(pack)
@@ -173,7 +187,9 @@ def pack_markdown(pack: Pack) -> str:
     for family in groups:
         ids = "、".join(f"[{r.id}](#{anchor(r.id)})" for r in family.rules)
         out.append(f"- {render.filter_md(family.title)}：{ids}")
-    out += ["- [参数](#参数)", "- [严重程度与整改时限](#严重程度与整改时限)", "- [常量](#常量)", ""]
+    out += ["- [参数](#参数)", "- [严重程度与整改时限](#严重程度与整改时限)", "- [常量](#常量)"]
+    out += ["- [融合度指数的维度](#融合度指数的维度)"] if pack.index is not None else []
+    out += [""]
     for family in groups:
         out += [f"## {render.filter_md(family.title)}", "",
                 f"规则文件 {code(family.file)}（规则包 {code(family.pack_id)}）。", ""]
@@ -186,4 +202,6 @@ def pack_markdown(pack: Pack) -> str:
     out += [f"| {cell(name)} | {days} |" for name, days in pack.severities.items()] + [""]
     out += ["## 常量", "", "规则条件中可直接使用的命名值。", "", "| 名称 | 值 |", "|---|---|"]
     out += [f"| {code(name)} | {cell(value_text(value))} |" for name, value in pack.constants.items()]
+    if pack.index is not None:
+        out += [""] + index_table(pack)
     return "\n".join(out).rstrip("\n") + "\n"

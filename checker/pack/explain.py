@@ -92,6 +92,7 @@ class RuleView:
     message: str | None
     remedy: str | None
     tests: tuple[CaseView, ...]
+    dimension: str | None = None   # the 融合度指数 dimension, e.g. "同规划（plan）"; None: in none
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,7 +124,20 @@ def rule_view(pack: Pack, rule: RuleSpec, params: dict[str, Any] | None = None) 
         file=Path(rule.file).name, line=rule.location.line, enabled=rule.enabled, composite=rule.composite,
         history=rule.history, applies=written(rule.applies), parts=parts,
         values=tuple((name, written(text)) for name, text in rule.values.items()), params=uses,
-        message=written(rule.message), remedy=written(rule.remedy), tests=tests)
+        message=written(rule.message), remedy=written(rule.remedy), tests=tests, dimension=dimension_label(pack, rule))
+
+
+def dimension_label(pack: Pack, rule: RuleSpec) -> str | None:
+    """The rule's 融合度指数 dimension as `name（id）`; None when the pack has no index or the rule is in none."""
+    dim = pack.index.dimension_of(rule.id) if pack.index is not None else None
+    return f"{dim.name}（{dim.id}）" if dim is not None else None
+
+
+def dimension_text(view: RuleView) -> str:
+    """What explain and the reference print for the dimension."""
+    if view.dimension:
+        return view.dimension
+    return "不计入（综合诊断概括其他规则的发现）" if view.composite else "不属于任何维度"
 
 
 _CJK = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
@@ -325,6 +339,7 @@ def renderables(view: RuleView) -> list[RenderableType]:
     facts.add_row("标签", RichText("、".join(view.tags) or "（无）"))
     facts.add_row("类型", RichText(kind_text(view)))
     facts.add_row("状态", RichText(status_text(view)))
+    facts.add_row("融合度维度", RichText(dimension_text(view)))
     where = f"{view.file}" + (f" 第 {view.line} 行" if view.line else "")
     facts.add_row("定义于", RichText(f"规则包 {view.pack_id} · {where}"))
     if view.refs:

@@ -15,12 +15,14 @@ from typing import Any
 
 from checker import resources
 from checker.errors import Location, PackError, ParameterError, Problem, UsageError, InputError
+from checker.index import Dimension, Grade, IndexSpec
 from checker.inputs.source import Document, MarkedDict, MarkedList, Span, key_span_of, load_file, offset_position, span_of
 
 PARAM_TYPES = ("number", "integer", "string", "boolean", "date", "list")
 RULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 TEST_NAME = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_.\-\u4e00-\u9fff]{0,79}$")
-PACK_KEYS = {"id", "title", "version", "extends", "description", "parameters", "constants", "severities", "overrides"}
+PACK_KEYS = {"id", "title", "version", "extends", "description", "parameters", "constants", "severities", "overrides",
+             "index"}
 RULE_KEYS = {"id", "title", "severity", "tags", "refs", "applies", "for_each", "when", "checks", "message",
              "remedy", "tests", "composite", "values", "description", "enabled", "history"}
 PART_KEYS = {"for_each", "when", "message"}
@@ -129,6 +131,8 @@ class Pack:
     rules: dict[str, RuleSpec]                     # in declaration order, parents first
     base_record: Path | None                       # tests/base.yaml used by test cases
     files: list[str] = field(default_factory=list)
+    index: IndexSpec | None = None                 # the 融合度指数 dimensions and grades (index.md); None: no index
+    warnings: list[Problem] = field(default_factory=list)   # what `pbcheck validate` reports without failing
 
     def enabled_rules(self) -> list[RuleSpec]:
         """Rules that run (not disabled by an override)."""
@@ -280,6 +284,12 @@ def _load(directory: Path, col: _Collector, seen: list[Path]) -> Pack | None:
         files.append(rdoc.path)
         _read_rules(rdoc, col, rules, pack_id, severities)
     _apply_overrides(data, file, col, rules, severities, parent is not None)
+    index = parent.index if parent else None
+    warnings: list[Problem] = []
+    if "index" in data:                    # a child pack's index replaces the one it inherits
+        index = read_index(data, file, col)
+    if index is not None:
+        warnings = check_index(index, data if "index" in data else None, file, rules, col)
 
     base = directory / "tests" / "base.yaml"
     base_record = parent.base_record if parent else None
@@ -289,7 +299,7 @@ def _load(directory: Path, col: _Collector, seen: list[Path]) -> Pack | None:
         else:
             col.add(_display(base), None, "outside-pack", "tests/base.yaml 是指向规则包目录之外的链接，已拒绝读取")
     return Pack(pack_id, title, version, description, directory, [pack_id] + (parent.chain if parent else []),
-                parameters, constants, severities, rules, base_record, files)
+                parameters, constants, severities, rules, base_record, files, index, warnings)
 
 
 def _resolve_parent(reference: str, directory: Path) -> Path:
@@ -530,6 +540,122 @@ def _apply_overrides(data: MarkedDict, file: str, col: _Collector, rules: dict[s
                 col.add(file, span_of(spec, "enabled"), "pack-schema", "enabled 应为 true 或 false")
             else:
                 rule.enabled = spec["enabled"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The 融合度指数 section (index.md)
+
+DEFAULT_GRADES = ((90, "优"), (75, "良"), (60, "中"), (0, "差"))
+DIMENSION_KEYS = {"id", "name", "rules"}
+INDEX_KEYS = {"dimensions", "grades"}
+GRADE_KEYS = {"min", "name"}
+DIMENSION_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def read_index(data: MarkedDict, file: str, col: _Collector) -> IndexSpec | None:
+    """The `index:` section of a pack.yaml (dimensions with id, name, rules; grades), structure checked."""
+    raw = data.get("index")
+    if not isinstance(raw, MarkedDict):
+        col.add(file, span_of(data, "index"), "bad-index", "index 应为映射：dimensions（维度列表）和 grades（等级）")
+        return None
+    _unknown_keys(raw, INDEX_KEYS, file, col, "index")
+    dims_raw = raw.get("dimensions")
+    dimensions: list[Dimension] = []
+    if not isinstance(dims_raw, MarkedList) or not dims_raw:
+        col.add(file, span_of(raw, "dimensions") if "dimensions" in raw else raw.span, "bad-index",
+                "index.dimensions 应为非空列表，每项如 {id: plan, name: 同规划, rules: [SY01, CD01]}")
+        dims_raw = MarkedList()
+    seen_ids: dict[str, Span | None] = {}
+    for i, entry in enumerate(dims_raw):
+        where = f"index.dimensions[{i + 1}] "
+        if not isinstance(entry, MarkedDict):
+            col.add(file, span_of(dims_raw, i), "bad-index", f"{where}应为映射 {{id, name, rules}}")
+            continue
+        _unknown_keys(entry, DIMENSION_KEYS, file, col, f"index.dimensions[{i + 1}]")
+        dim_id = entry.get("id")
+        if not isinstance(dim_id, str) or not DIMENSION_ID.match(dim_id):
+            col.add(file, span_of(entry, "id") if "id" in entry else entry.span, "bad-index",
+                    f"{where}的 id 应为小写字母开头的英文标识（如 plan），实际为 {dim_id!r}")
+            continue
+        if dim_id in seen_ids:
+            col.add(file, span_of(entry, "id"), "index-duplicate", f"维度 id {dim_id} 重复")
+            continue
+        seen_ids[dim_id] = span_of(entry, "id")
+        name = _req_str(entry, "name", file, col, where) or dim_id
+        rules = entry.get("rules")
+        if not isinstance(rules, MarkedList) or not all(isinstance(r, str) and r for r in rules):
+            col.add(file, span_of(entry, "rules") if "rules" in entry else entry.span, "bad-index",
+                    f"{where}的 rules 应为规则编号的列表，如 [SY01, CD01]")
+            continue
+        dimensions.append(Dimension(dim_id, name, tuple(rules)))
+    grades: list[Grade] = []
+    grades_raw = raw.get("grades")
+    if grades_raw is None:
+        grades = [Grade(m, n) for m, n in DEFAULT_GRADES]
+    elif not isinstance(grades_raw, MarkedList) or not grades_raw:
+        col.add(file, span_of(raw, "grades"), "bad-index", "index.grades 应为非空列表，如 [{min: 90, name: 优}, {min: 0, name: 差}]")
+    else:
+        for i, entry in enumerate(grades_raw):
+            where = f"index.grades[{i + 1}] "
+            if not isinstance(entry, MarkedDict):
+                col.add(file, span_of(grades_raw, i), "bad-index", f"{where}应为映射 {{min, name}}")
+                continue
+            _unknown_keys(entry, GRADE_KEYS, file, col, f"index.grades[{i + 1}]")
+            minimum = entry.get("min")
+            if isinstance(minimum, bool) or not isinstance(minimum, (int, float)) or not 0 <= minimum <= 100:
+                col.add(file, span_of(entry, "min") if "min" in entry else entry.span, "bad-index",
+                        f"{where}的 min 应为 0–100 的数值，实际为 {minimum!r}")
+                continue
+            name = _req_str(entry, "name", file, col, where)
+            if name is not None:
+                grades.append(Grade(minimum, name))
+        if grades and [g.min for g in grades] != sorted((g.min for g in grades), reverse=True):
+            col.add(file, span_of(raw, "grades"), "bad-index",
+                    "index.grades 应按 min 从高到低排列（取第一个 min ≤ 指数的等级）")
+    return IndexSpec(tuple(dimensions), tuple(grades))
+
+
+def check_index(index: IndexSpec, data: MarkedDict | None, file: str, rules: dict[str, RuleSpec],
+                col: _Collector) -> list[Problem]:
+    """Errors for unknown rules and rules in two dimensions; warnings for (non-composite) rules in none.
+
+    `data` is the pack.yaml that declared the index (None when it is inherited: then only the rules the
+    child adds can be unplaced, and the inherited section was checked with its own pack)."""
+    dims_raw = data["index"].get("dimensions") if data is not None else None
+    placed: dict[str, str] = {}
+    for dim in index.dimensions:
+        entry = _dimension_entry(dims_raw, dim.id)
+        rules_raw = entry.get("rules") if entry is not None else None
+        for j, rule_id in enumerate(dim.rules):
+            span = span_of(rules_raw, j) if isinstance(rules_raw, MarkedList) else None
+            if data is None:
+                if rule_id in rules:
+                    placed.setdefault(rule_id, dim.id)
+                continue
+            if rule_id not in rules:
+                guess = get_close_matches(rule_id, list(rules), n=1)
+                hint = f"，是否应为 {guess[0]}？" if guess else ""
+                col.add(file, span, "unknown-rule", f"融合度指数维度 {dim.id} 中的规则 {rule_id} 不存在{hint}")
+                continue
+            if rule_id in placed:
+                col.add(file, span, "index-duplicate",
+                        f"规则 {rule_id} 同时属于维度 {placed[rule_id]} 和 {dim.id}；每条规则只能属于一个维度")
+                continue
+            placed[rule_id] = dim.id
+    warnings = []
+    for rule in rules.values():
+        if rule.composite or not rule.enabled or rule.id in placed:
+            continue
+        warnings.append(Problem(rule.location, "index-unplaced",
+                                f"警告：规则 {rule.id} 不属于融合度指数的任何维度（在 pack.yaml 的 index.dimensions 中补上），"
+                                "它的结果不计入指数"))
+    return warnings
+
+
+def _dimension_entry(dims_raw: Any, dim_id: str) -> MarkedDict | None:
+    if not isinstance(dims_raw, MarkedList):
+        return None
+    return next((e for e in dims_raw if isinstance(e, MarkedDict) and e.get("id") == dim_id), None)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 changes the run's state in `apply`; a few also act once the outputs are written (`after_write`).
 
 Order matters: auditor-entered findings join their units first; the run history then compares with
-earlier runs (and adds RC04); waivers come last, once every step that adds findings has run (a
-waiver decides what is reported, not what was found).
+earlier runs (and adds RC04); waivers come after every step that adds findings (a waiver decides what
+is reported, not what was found); the 融合度指数 reads the final checklist, so it comes last.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from checker.findings import RunInfo
 from checker.history.step import compare_with_history, record_in_history
 from checker.pipeline.manual import prepare_manual, manual_step
 from checker.pipeline.state import RunState
+from checker.pipeline.scoring import index_step
 from checker.pipeline.waivers import prepare_waivers, waivers_step
 
 
@@ -37,4 +38,5 @@ STEPS: tuple[Step, ...] = (
     Step("manual", manual_step, prepare_manual),
     Step("history", compare_with_history, after_write=record_in_history),
     Step("waivers", waivers_step, prepare_waivers),
+    Step("index", index_step),
 )
