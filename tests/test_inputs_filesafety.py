@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from checker.inputs.records import InvalidUnit, UnitRecord, load_units
+from checker.inputs.loaders import load_units
+from checker.inputs.records import InvalidUnit, UnitRecord
 from checker.resources import resource_dir
 
 EXAMPLE = resource_dir("examples") / "records" / "GD-07.yaml"

@@ -5,7 +5,8 @@ import json
 import unicodedata
 from pathlib import Path
 
-from checker.inputs.records import InvalidUnit, UnitRecord, load_units
+from checker.inputs.loaders import load_units
+from checker.inputs.records import InvalidUnit, UnitRecord
 
 NFC = unicodedata.normalize("NFC", "café")
 NFD = unicodedata.normalize("NFD", "café")
